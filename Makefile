@@ -1,0 +1,55 @@
+# Flowdesk: `make run` serves the demo, `make test` runs everything CI runs.
+VENV := .venv
+PY := $(VENV)/bin/python
+FLOWDESK := $(VENV)/bin/flowdesk
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+ACCEPTANCE := ../shared/acceptance/test_incidents.py ../shared/acceptance/test_processes.py
+
+.PHONY: install run lint format test test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(FLOWDESK) db upgrade
+	$(FLOWDESK) deploy
+	$(FLOWDESK) seed-demo
+	$(FLOWDESK) serve --port $${PORT:-5000}
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint test-sqlite test-pg acceptance acceptance-pg
+
+test-sqlite: install
+	$(PY) -m pytest -q
+
+test-pg: install pg-start
+	FLOWDESK_TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q
+
+acceptance: install
+	$(PY) -m pytest -q $(ACCEPTANCE)
+
+acceptance-pg: install pg-reset
+	FLOWDESK_ACCEPTANCE_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q $(ACCEPTANCE)
+
+pg-start:
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done; echo "PostgreSQL did not start"; exit 1
+
+pg-reset: pg-start
+	psql -q "$(PG_URL)" -c 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;'
+
+bench: install
+	$(PY) -m bench.rounds
+	$(PY) -m bench.api_completion

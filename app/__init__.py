@@ -1,0 +1,70 @@
+"""Flowdesk: IT service management whose tickets are driven by BPMN processes.
+
+`create_app()` is the application factory (gunicorn 'app:create_app()').
+"""
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from app.config import Settings
+from app.db import Database
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def _locale():
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False) and current_user.locale:
+        return current_user.locale
+    return request.accept_languages.best_match(["en", "fr"]) or "en"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        FLOWDESK=settings,
+    )
+    app.extensions["flowdesk.db"] = Database(settings.database_url)
+
+    from app import http
+    from app.api import bp as api_bp
+    from app.web import register as register_web
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API authenticates every call with a bearer token, never a cookie
+    register_web(app)
+    app.teardown_appcontext(http.close_db)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return app

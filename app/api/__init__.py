@@ -1,0 +1,90 @@
+"""The REST API under /api/v1: bearer-token authentication, JSON errors, and the route modules."""
+
+from flask import Blueprint, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from app.engine.bundle import BundleError
+from app.engine.runtime import EngineError
+from app.errors import BadRequest, ServiceError, Unauthorized, ValidationFailed
+from app.http import commit, get_db
+from app.identity import service as identity
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return jsonify(body), status
+
+
+@bp.before_request
+def authenticate():
+    view = bp.view_functions.get((request.endpoint or "").split(".")[-1])
+    if view is not None and getattr(view, "public", False):
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    principal = (
+        identity.principal_for_token(get_db(), token=token.strip()) if scheme.lower() == "bearer" and token else None
+    )
+    if principal is None:
+        raise Unauthorized("a valid bearer token is required")
+    g.user = principal
+    return None
+
+
+@bp.after_request
+def commit_changes(response):
+    if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+        try:
+            commit()
+        except ServiceError as err:
+            return on_service_error(err)
+    return response
+
+
+@bp.errorhandler(ServiceError)
+def on_service_error(err: ServiceError):
+    return error_response(err.status, err.code, err.message, err.fields)
+
+
+@bp.errorhandler(BundleError)
+def on_bundle_error(err: BundleError):
+    fields: dict[str, list[str]] = {}
+    for problem in err.problems:
+        fields.setdefault(problem.element_id or problem.file, []).append(str(problem))
+    return error_response(
+        422, "invalid_process", "the diagram was refused: " + "; ".join(map(str, err.problems)), fields
+    )
+
+
+@bp.errorhandler(EngineError)
+def on_engine_error(err: EngineError):
+    fields = {err.element_id: [str(err)]} if err.element_id else {}
+    return error_response(422, "process_error", f"the process could not go on: {err}", fields)
+
+
+@bp.errorhandler(HTTPException)
+def on_http_error(err: HTTPException):
+    return error_response(err.code or 500, (err.name or "error").lower().replace(" ", "_"), err.description or err.name)
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+def paging() -> tuple[int, int]:
+    try:
+        limit = int(request.args.get("limit", 50))
+        offset = int(request.args.get("offset", 0))
+    except ValueError as err:
+        raise ValidationFailed("limit and offset are whole numbers", {"limit": ["Expected a whole number."]}) from err
+    if not 1 <= limit <= 500 or offset < 0:
+        raise ValidationFailed("limit is 1 to 500, offset 0 or more", {"limit": ["Between 1 and 500."]})
+    return limit, offset
+
+
+from app.api import processes, tickets  # noqa: E402,F401 - route modules register on bp

@@ -1,0 +1,104 @@
+"""JSON shapes of the API (tickets, tasks, history entries): plain dicts, no ORM or engine objects."""
+
+from datetime import datetime
+
+from app.audit.models import AuditEvent
+from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from app.tickets.models import Comment, Ticket
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def ticket_json(t: Ticket) -> dict:
+    return {
+        "number": t.number,
+        "kind": t.kind,
+        "title": t.title,
+        "description": t.description,
+        "status": t.status,
+        "priority": t.priority,
+        "impact": t.impact,
+        "urgency": t.urgency,
+        "category": t.category,
+        "service": t.service,
+        "ci": t.ci,
+        "requester": t.requester,
+        "opened_by": t.opened_by,
+        "assignment_group": t.assignment_group,
+        "assignee": t.assignee,
+        "hold_reason": t.hold_reason,
+        "resolution_code": t.resolution_code,
+        "resolution_notes": t.resolution_notes,
+        "reopen_count": t.reopen_count,
+        "process_id": t.process_id,
+        "process_version": t.process_version,
+        "instance_id": t.instance_id,
+        "created_at": iso(t.created_at),
+        "updated_at": iso(t.updated_at),
+        "resolved_at": iso(t.resolved_at),
+        "closed_at": iso(t.closed_at),
+        "sla": {
+            "response_due": iso(t.response_due),
+            "resolution_due": iso(t.resolution_due),
+            "breached": t.sla_breached,
+        },
+        "links": {"parent": t.parent_number, "problem": t.problem_number, "incidents": []},
+    }
+
+
+def task_json(task: HumanTask) -> dict:
+    return {
+        "id": task.id,
+        "name": task.name,
+        "element_id": task.element_id,
+        "ticket": task.business_key,
+        "instance_id": task.instance_id,
+        "candidate_groups": task.candidate_groups,
+        "assignee": task.assignee,
+        "status": task.status,
+        "created_at": iso(task.created_at),
+        "due_at": iso(task.due_at),
+    }
+
+
+def event_json(e: AuditEvent) -> dict:
+    return {
+        "at": iso(e.at),
+        "actor": e.actor,
+        "kind": e.kind,
+        "element_id": e.element_id,
+        "element_name": e.element_name,
+        "process_id": e.process_id,
+        "process_version": e.process_version,
+        "changes": e.changes,
+    }
+
+
+def comment_json(c: Comment) -> dict:
+    return {"id": c.id, "at": iso(c.at), "author": c.author, "body": c.body, "visibility": c.visibility}
+
+
+def version_json(d: ProcessDefinition) -> dict:
+    return {
+        "version": d.version,
+        "deployed_at": iso(d.deployed_at),
+        "deployed_by": d.deployed_by,
+        "checksum": d.checksum,
+    }
+
+
+def instance_json(i: ProcessInstance, open_tasks: list[HumanTask], waiting: list[dict]) -> dict:
+    return {
+        "id": i.id,
+        "process_id": i.definition.process_id,
+        "process_version": i.definition.version,
+        "status": i.status,
+        "ticket": i.business_key,
+        "round": i.round,
+        "open_tasks": [task_json(t) for t in open_tasks],
+        "waiting_timers": waiting,
+        "created_at": iso(i.created_at),
+        "updated_at": iso(i.updated_at),
+    }

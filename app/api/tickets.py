@@ -1,0 +1,168 @@
+"""API routes for incidents, tickets, their comments and history, and human tasks."""
+
+from flask import g, jsonify, request
+
+from app.api import bp, json_body, paging
+from app.api.openapi import route
+from app.api.serializers import comment_json, event_json, task_json, ticket_json
+from app.errors import ValidationFailed
+from app.http import get_db
+from app.tickets import service as tickets
+
+LEVEL = {"type": "string", "enum": ["high", "medium", "low"]}
+INCIDENT_BODY = {
+    "type": "object",
+    "required": ["title", "impact", "urgency"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "description": {"type": "string", "maxLength": 20000},
+        "impact": LEVEL,
+        "urgency": LEVEL,
+        "service": {"type": ["string", "null"]},
+        "ci": {"type": ["string", "null"]},
+        "category": {"type": ["string", "null"]},
+        "caller": {"type": ["string", "null"]},
+    },
+}
+LIST_QUERY = {
+    "status": {"type": "string"},
+    "priority": {"type": "string"},
+    "assignment_group": {"type": "string"},
+    "q": {"type": "string"},
+    "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+    "offset": {"type": "integer", "minimum": 0},
+}
+TASK_DATA = {"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}
+COMMENT_BODY = {
+    "type": "object",
+    "required": ["body", "visibility"],
+    "properties": {"body": {"type": "string"}, "visibility": {"type": "string", "enum": ["public", "internal"]}},
+}
+
+
+@route(bp, "/health", "GET", summary="Liveness", public=True, responses={200: "ok"})
+def health():
+    return jsonify({"status": "ok"})
+
+
+@route(bp, "/openapi.json", "GET", summary="This API's OpenAPI document", public=True)
+def openapi():
+    from app.api.openapi import document
+
+    return jsonify(document())
+
+
+@route(bp, "/incidents", "POST", summary="Report an incident", body=INCIDENT_BODY, responses={201: "the new ticket"})
+def create_incident():
+    body = json_body()
+    unknown = set(body) - set(INCIDENT_BODY["properties"])
+    if unknown:
+        raise ValidationFailed("unknown fields", {name: ["No such field."] for name in sorted(unknown)})
+    ticket = tickets.create_incident(get_db(), user=g.user, **{k: body.get(k) for k in INCIDENT_BODY["properties"]})
+    return jsonify(ticket_json(ticket)), 201
+
+
+@route(bp, "/incidents", "GET", summary="List incidents", query=LIST_QUERY)
+def list_incidents():
+    limit, offset = paging()
+    found = tickets.list_tickets(
+        get_db(),
+        user=g.user,
+        kind="incident",
+        status=request.args.get("status"),
+        priority=request.args.get("priority"),
+        assignment_group=request.args.get("assignment_group"),
+        q=request.args.get("q"),
+        limit=limit,
+        offset=offset,
+    )
+    return jsonify([ticket_json(t) for t in found])
+
+
+@route(bp, "/incidents/<number>", "GET", summary="One incident")
+def get_incident(number):
+    return jsonify(ticket_json(tickets.get_ticket(get_db(), user=g.user, number=number, kind="incident")))
+
+
+@route(bp, "/tickets/<number>", "GET", summary="Any ticket")
+def get_ticket(number):
+    return jsonify(ticket_json(tickets.get_ticket(get_db(), user=g.user, number=number)))
+
+
+@route(bp, "/tickets/<number>/tasks", "GET", summary="A ticket's open tasks")
+def ticket_tasks(number):
+    return jsonify([task_json(t) for t in tickets.ticket_tasks(get_db(), user=g.user, number=number)])
+
+
+@route(bp, "/tickets/<number>/history", "GET", summary="A ticket's history, oldest first")
+def ticket_history(number):
+    return jsonify([event_json(e) for e in tickets.history(get_db(), user=g.user, number=number)])
+
+
+@route(bp, "/tickets/<number>/comments", "GET", summary="A ticket's comments, oldest first")
+def list_comments(number):
+    return jsonify([comment_json(c) for c in tickets.comments(get_db(), user=g.user, number=number)])
+
+
+@route(
+    bp,
+    "/tickets/<number>/comments",
+    "POST",
+    summary="Comment on a ticket",
+    body=COMMENT_BODY,
+    responses={201: "the comment"},
+)
+def add_comment(number):
+    body = json_body()
+    comment = tickets.add_comment(
+        get_db(), user=g.user, number=number, body=body.get("body"), visibility=body.get("visibility", "public")
+    )
+    return jsonify(comment_json(comment)), 201
+
+
+@route(
+    bp,
+    "/tasks",
+    "GET",
+    summary="Open tasks I may work on",
+    query={
+        "scope": {"type": "string", "enum": ["mine", "group"]},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    },
+)
+def list_tasks():
+    scope = request.args.get("scope")
+    if scope not in (None, "", "mine", "group"):
+        raise ValidationFailed("scope is mine or group", {"scope": ["Choose mine or group."]})
+    limit, offset = paging()
+    found = tickets.open_tasks_for(get_db(), user=g.user, scope=scope, limit=limit, offset=offset)
+    return jsonify([task_json(t) for t in found])
+
+
+@route(bp, "/tasks/<task_id>", "GET", summary="A task with its form and current data")
+def get_task(task_id):
+    detail = tickets.get_task(get_db(), user=g.user, task_id=task_id)
+    body = task_json(detail.task)
+    body["form"] = {"schema": detail.schema, "ui_schema": detail.ui_schema}
+    body["data"] = detail.task.data
+    return jsonify(body)
+
+
+@route(bp, "/tasks/<task_id>/claim", "POST", summary="Claim a task")
+def claim_task(task_id):
+    return jsonify(task_json(tickets.claim_task(get_db(), user=g.user, task_id=task_id)))
+
+
+@route(bp, "/tasks/<task_id>/unclaim", "POST", summary="Release a claimed task")
+def unclaim_task(task_id):
+    return jsonify(task_json(tickets.unclaim_task(get_db(), user=g.user, task_id=task_id)))
+
+
+@route(bp, "/tasks/<task_id>/complete", "POST", summary="Complete a task with its form data", body=TASK_DATA)
+def complete_task(task_id):
+    body = json_body()
+    ticket, next_tasks = tickets.complete_task(get_db(), user=g.user, task_id=task_id, data=body.get("data"))
+    return jsonify(
+        {"ticket": ticket_json(ticket) if ticket else None, "next_tasks": [task_json(t) for t in next_tasks]}
+    )

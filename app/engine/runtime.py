@@ -1,0 +1,310 @@
+"""SpiffWorkflow at work: the sandboxed script engine, the spec-free serializer and one run of a workflow.
+
+A run takes a workflow (new, or restored from its row), applies one change (a completed task, a
+caught message), advances it through every automated step, and reports what happened in plain
+data: the elements passed, the user tasks now waiting, the ticket status the diagram set.
+Repetition is "continue as new": an end event with the property continueAsNew=true restarts a fresh
+workflow of the same spec with the end event's data, so an instance never grows with its rounds.
+"""
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from app.engine import sandbox
+from app.engine.bundle import Bundle, build_specs
+
+
+class EngineError(Exception):
+    """A step of the diagram failed (a script raised, an expression did not evaluate)."""
+
+    def __init__(self, message: str, element_id: str | None = None):
+        super().__init__(message)
+        self.element_id = element_id
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    def evaluate(self, expression, context, external_context=None):
+        return sandbox.evaluate(expression, context, external_context)
+
+    def execute(self, script, context, external_context=None):
+        sandbox.execute(script, context, external_context)
+        return True
+
+
+SCRIPT_ENGINE = PythonScriptEngine(environment=SandboxEnvironment())
+
+
+class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+    """Leaves the spec out of the saved state; it is restored from the definition the instance pins."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["spec_name"] = workflow.spec.name
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        spec, subprocess_specs = dct.pop("spec"), dct.pop("subprocess_specs")
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_config = dict(SPIFF_CONFIG)
+_config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+SERIALIZER_VERSION = f"spiff-3.2.0/{SERIALIZER.VERSION}"
+
+_spec_cache: dict[int, tuple[Any, dict]] = {}
+_spec_lock = threading.Lock()
+
+
+def specs_for(definition_id: int, bundle: Bundle):
+    """Parsed specs of a definition; definitions are immutable, so each process parses one once."""
+    with _spec_lock:
+        cached = _spec_cache.get(definition_id)
+    if cached is None:
+        cached = build_specs(bundle)
+        with _spec_lock:
+            _spec_cache[definition_id] = cached
+    return cached
+
+
+def dump(workflow: BpmnWorkflow) -> str:
+    return SERIALIZER.serialize_json(workflow)
+
+
+def load(state: str, spec, subprocess_specs) -> BpmnWorkflow:
+    dct = json.loads(state, cls=SERIALIZER.json_decoder_cls)
+    SERIALIZER.migrate(dct)
+    dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
+    workflow = SERIALIZER.from_dict(dct)
+    workflow.script_engine = SCRIPT_ENGINE
+    return workflow
+
+
+@dataclass
+class ReadyTask:
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    candidate_groups: list[str]
+    assignee: str | None
+    form_schema: str | None
+    form_ui_schema: str | None
+    status: str | None
+
+
+@dataclass
+class Step:
+    element_id: str
+    element_name: str
+    element_type: str
+    changes: dict[str, list]
+    status: str | None
+    manual: bool
+
+
+@dataclass
+class RunReport:
+    workflow: BpmnWorkflow
+    steps: list[Step] = field(default_factory=list)
+    ready: list[ReadyTask] = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+    status: str | None = None  # the ticket status the diagram set last in this run
+    rounds: int = 0  # how many times the run continued as new
+    completed: bool = False
+    waiting_events: list[dict] = field(default_factory=list)
+
+
+def properties_of(task_spec) -> dict[str, str]:
+    return getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+
+
+def _diff(before: dict, after: dict) -> dict[str, list]:
+    keys = set(before) | set(after)
+    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+def _as_groups(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [g.strip() for g in value.split(",") if g.strip()]
+    return [str(g) for g in value]
+
+
+def _ready_task(task) -> ReadyTask:
+    spec = task.task_spec
+    props = properties_of(spec)
+    try:
+        if props.get("candidateGroupsExpression"):
+            groups = _as_groups(sandbox.evaluate(props["candidateGroupsExpression"], task.data))
+        elif props.get("candidateGroups"):
+            groups = _as_groups(props["candidateGroups"])
+        elif props.get("assigneeExpression"):
+            groups = []
+        else:
+            groups = _as_groups(spec.lane)
+        assignee = sandbox.evaluate(props["assigneeExpression"], task.data) if props.get("assigneeExpression") else None
+    except Exception as err:  # noqa: BLE001 - any failure of a diagram expression is the diagram's error
+        raise EngineError(f"{spec.bpmn_name or spec.bpmn_id}: cannot decide who works it: {err}", spec.bpmn_id) from err
+    return ReadyTask(
+        id=str(task.id),
+        element_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane,
+        candidate_groups=groups,
+        assignee=str(assignee) if assignee else None,
+        form_schema=props.get("formJsonSchemaFilename"),
+        form_ui_schema=props.get("formUiSchemaFilename"),
+        status=props.get("ticketStatus"),
+    )
+
+
+def new_workflow(spec, subprocess_specs, data: dict) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+    start = workflow.get_next_task(state=TaskState.READY)
+    start.data = dict(data)
+    return workflow
+
+
+class Run:
+    """One change applied to a workflow and everything it set in motion."""
+
+    def __init__(self, workflow: BpmnWorkflow, spec, subprocess_specs):
+        self.workflow = workflow
+        self.spec, self.subprocess_specs = spec, subprocess_specs
+        self._seen = {t.id for t in workflow.get_tasks(state=TaskState.FINISHED_MASK)}
+        self.report = RunReport(workflow)
+
+    def complete_task(self, task_id: str, data: dict) -> dict:
+        """Run one READY user task with the submitted data; returns the data it had before."""
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (SpiffWorkflowException, ValueError):
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task_id)
+        before = dict(task.data)
+        task.data = {**task.data, **data}  # a new dict: 3.2.0 shares nested data between tasks
+        self._guard(task.run)
+        return before
+
+    def catch_message(self, name: str, payload: dict) -> bool:
+        if not any(
+            isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
+            and t.task_spec.event_definition.name == name
+            for t in self.workflow.get_tasks(state=TaskState.WAITING)
+        ):
+            return False
+        self._guard(lambda: self.workflow.catch(BpmnEvent(MessageEventDefinition(name), payload)))
+        return True
+
+    def advance(self) -> RunReport:
+        self._guard(self.workflow.do_engine_steps)
+        self._collect()
+        while self.workflow.is_completed() and self._continues_as_new():
+            data = dict(self._last_end_data())
+            self.workflow = new_workflow(self.spec, self.subprocess_specs, data)
+            self._seen = set()
+            self.report.rounds += 1
+            self._guard(self.workflow.do_engine_steps)
+            self._collect()
+        report = self.report
+        report.workflow = self.workflow
+        report.completed = self.workflow.is_completed()
+        ready = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        report.ready = [_ready_task(t) for t in ready]
+        for task in report.ready:
+            if task.status:
+                report.status = task.status
+        if ready:
+            merged: dict = {}
+            for task in ready:
+                merged.update(task.data)
+            report.data = merged
+        elif report.completed:
+            report.data = dict(self._last_end_data())
+        else:
+            waiting = self.workflow.get_tasks(state=TaskState.WAITING)
+            report.data = dict(waiting[0].data) if waiting else dict(self.workflow.data)
+        report.waiting_events = [
+            {"element_id": e.name, "event_type": e.event_type, "value": e.value} for e in self.workflow.waiting_events()
+        ]
+        return report
+
+    def _guard(self, action):
+        try:
+            return action()
+        except SpiffWorkflowException as err:
+            task = getattr(err, "task", None)
+            element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+            name = getattr(getattr(task, "task_spec", None), "bpmn_name", None) or element
+            cause = getattr(err, "exception", None) or err
+            raise EngineError(f"{name}: {cause}", element) from err
+        except sandbox.SandboxError as err:
+            raise EngineError(str(err)) from err
+
+    def _collect(self) -> None:
+        finished = [
+            t
+            for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
+            if t.id not in self._seen and getattr(t.task_spec, "bpmn_id", None)
+        ]
+        finished.sort(key=lambda t: t.last_state_change)
+        for task in finished:
+            self._seen.add(task.id)
+            spec = task.task_spec
+            parent_data = task.parent.data if task.parent is not None else {}
+            status = properties_of(spec).get("ticketStatus")
+            step = Step(
+                element_id=spec.bpmn_id,
+                element_name=spec.bpmn_name or spec.bpmn_id,
+                element_type=type(spec).__name__,
+                changes=_diff(parent_data, task.data),
+                status=status,
+                manual=bool(spec.manual),
+            )
+            self.report.steps.append(step)
+            if status:
+                self.report.status = status
+
+    def _end_task(self):
+        ends = [
+            t
+            for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
+            if getattr(t.task_spec, "bpmn_id", None) and type(t.task_spec).__name__ == "EndEvent"
+        ]
+        return max(ends, key=lambda t: t.last_state_change) if ends else None
+
+    def _continues_as_new(self) -> bool:
+        end = self._end_task()
+        return end is not None and properties_of(end.task_spec).get("continueAsNew", "").lower() == "true"
+
+    def _last_end_data(self) -> dict:
+        end = self._end_task()
+        return end.data if end is not None else self.workflow.data
+
+
+class TaskNotReady(Exception):
+    """The task is not (or no longer) waiting for a person."""

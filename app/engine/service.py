@@ -1,0 +1,320 @@
+"""The engine's public operations: deploy, start, complete a task, deliver a message.
+
+Each operation runs inside the caller's transaction: it locks the instance row, restores the
+workflow, applies the change, saves the new state (optimistic lock on lock_version), projects the
+human tasks and appends the audit events. The caller commits once; nothing lands half-way.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.config import PROJECT_ROOT
+from app.db import utcnow
+from app.engine import runtime
+from app.engine.bundle import Bundle, BundleError, Problem, read_directory, validate, with_new_bpmn
+from app.engine.models import HumanTask, HumanTaskGroup, ProcessDefinition, ProcessInstance
+from app.engine.runtime import EngineError, RunReport, TaskNotReady
+from app.errors import Conflict
+
+__all__ = ["BundleError", "Conflict", "EngineError", "Problem"]
+
+
+@dataclass
+class DeployResult:
+    definition: ProcessDefinition
+    created: bool
+
+
+@dataclass
+class Outcome:
+    instance: ProcessInstance
+    report: RunReport
+    completed_task: HumanTask | None = None
+    new_tasks: list[HumanTask] = field(default_factory=list)
+
+
+# --- definitions -------------------------------------------------------------------------------
+
+
+def latest_definition(db: Session, *, process_id: str) -> ProcessDefinition | None:
+    return db.scalar(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.process_id == process_id)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    )
+
+
+def get_definition(db: Session, *, process_id: str, version: int) -> ProcessDefinition | None:
+    return db.scalar(
+        select(ProcessDefinition).where(
+            ProcessDefinition.process_id == process_id, ProcessDefinition.version == version
+        )
+    )
+
+
+def all_definitions(db: Session) -> list[ProcessDefinition]:
+    return list(db.scalars(select(ProcessDefinition).order_by(ProcessDefinition.process_id, ProcessDefinition.version)))
+
+
+def instance_counts(db: Session) -> dict[int, int]:
+    rows = db.execute(select(ProcessInstance.definition_id, func.count()).group_by(ProcessInstance.definition_id))
+    return dict(rows.all())
+
+
+def bundle_of(definition: ProcessDefinition) -> Bundle:
+    return Bundle(definition.process_id, definition.name, definition.bpmn_file, dict(definition.files))
+
+
+def deploy_bundle(db: Session, *, bundle: Bundle, actor: str | None) -> DeployResult:
+    latest = latest_definition(db, process_id=bundle.process_id)
+    if latest is not None and latest.checksum == bundle.checksum:
+        return DeployResult(latest, False)
+    problems = validate(bundle)
+    if problems:
+        raise BundleError(problems)
+    definition = ProcessDefinition(
+        process_id=bundle.process_id,
+        version=(latest.version + 1) if latest else 1,
+        name=bundle.name,
+        checksum=bundle.checksum,
+        files=bundle.files,
+        bpmn_file=bundle.bpmn_file,
+        deployed_by=actor,
+    )
+    db.add(definition)
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError as err:
+        raise Conflict(f"another deploy of {bundle.process_id} won the race") from err
+    audit.record(
+        db,
+        kind="process_deployed",
+        actor=actor,
+        process_id=definition.process_id,
+        process_version=definition.version,
+        changes={"checksum": [latest.checksum if latest else None, definition.checksum]},
+    )
+    return DeployResult(definition, True)
+
+
+def deploy_directory(db: Session, *, root: Path = PROJECT_ROOT, actor: str | None = None) -> list[DeployResult]:
+    bundles = read_directory(root)
+    problems: list[Problem] = []
+    for bundle in bundles:
+        problems += validate(bundle) if _changed(db, bundle) else []
+    if problems:
+        raise BundleError(problems)
+    return [deploy_bundle(db, bundle=b, actor=actor) for b in bundles]
+
+
+def _changed(db: Session, bundle: Bundle) -> bool:
+    latest = latest_definition(db, process_id=bundle.process_id)
+    return latest is None or latest.checksum != bundle.checksum
+
+
+def deploy_bpmn(db: Session, *, process_id: str, bpmn_text: str, actor: str | None) -> DeployResult:
+    """A new version from an edited diagram; it keeps the decision tables and forms of the latest version."""
+    latest = latest_definition(db, process_id=process_id)
+    base = bundle_of(latest) if latest else Bundle(process_id, process_id, f"{process_id}.bpmn", {})
+    return deploy_bundle(db, bundle=with_new_bpmn(base, bpmn_text), actor=actor)
+
+
+def form_document(definition: ProcessDefinition, name: str | None) -> dict:
+    if not name:
+        return {}
+    text = definition.files.get(f"forms/{name}")
+    return json.loads(text) if text else {}
+
+
+# --- instances ----------------------------------------------------------------------------------
+
+
+def get_instance(db: Session, *, instance_id: int) -> ProcessInstance | None:
+    return db.get(ProcessInstance, instance_id)
+
+
+def _lock(db: Session, instance_id: int) -> ProcessInstance:
+    query = (
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .with_for_update(of=ProcessInstance)
+        .execution_options(populate_existing=True)
+    )
+    return db.execute(query).scalar_one()
+
+
+def _workflow(instance: ProcessInstance):
+    spec, subprocess_specs = runtime.specs_for(instance.definition_id, bundle_of(instance.definition))
+    return runtime.load(instance.state, spec, subprocess_specs), spec, subprocess_specs
+
+
+def start(db: Session, *, process_id: str, data: dict, actor: str | None, business_key: str | None = None) -> Outcome:
+    definition = latest_definition(db, process_id=process_id)
+    if definition is None:
+        raise EngineError(f"process {process_id} is not deployed")
+    spec, subprocess_specs = runtime.specs_for(definition.id, bundle_of(definition))
+    workflow = runtime.new_workflow(spec, subprocess_specs, data)
+    run = runtime.Run(workflow, spec, subprocess_specs)
+    report = run.advance()
+    instance = ProcessInstance(
+        definition=definition,
+        definition_id=definition.id,
+        business_key=business_key,
+        status=_status(report),
+        state=runtime.dump(report.workflow),
+        serializer_version=runtime.SERIALIZER_VERSION,
+        round=1,
+    )
+    db.add(instance)
+    db.flush()
+    audit.record(
+        db,
+        kind="instance_started",
+        actor=actor,
+        ticket=business_key,
+        instance_id=instance.id,
+        process_id=definition.process_id,
+        process_version=definition.version,
+        public=False,
+    )
+    return _finish(db, instance, report, actor=actor)
+
+
+def complete_task(db: Session, *, task: HumanTask, data: dict, actor: str) -> Outcome:
+    """Run a user task with validated form data. The caller has checked that actor may work it."""
+    instance = _lock(db, task.instance_id)
+    db.refresh(task)
+    if task.status != "open":
+        raise Conflict("this task is no longer open")
+    workflow, spec, subprocess_specs = _workflow(instance)
+    run = runtime.Run(workflow, spec, subprocess_specs)
+    try:
+        run.complete_task(task.id, data)
+    except TaskNotReady as err:
+        raise Conflict("this task is no longer open") from err
+    report = run.advance()
+    return _finish(db, instance, report, actor=actor, completed=task)
+
+
+def deliver_message(db: Session, *, instance_id: int, name: str, payload: dict, actor: str | None) -> Outcome | None:
+    """Give a message to an instance; None when it waits for no such message (nothing changes)."""
+    instance = _lock(db, instance_id)
+    workflow, spec, subprocess_specs = _workflow(instance)
+    run = runtime.Run(workflow, spec, subprocess_specs)
+    if not run.catch_message(name, payload):
+        return None
+    audit.record(
+        db,
+        kind="message_received",
+        actor=actor,
+        ticket=instance.business_key,
+        instance_id=instance.id,
+        process_id=instance.definition.process_id,
+        process_version=instance.definition.version,
+        changes={"message": [None, name]},
+    )
+    return _finish(db, instance, run.advance(), actor=actor)
+
+
+def _status(report: RunReport) -> str:
+    if report.completed:
+        return "completed"
+    return "running" if report.ready else "waiting"
+
+
+def _finish(
+    db: Session, instance: ProcessInstance, report: RunReport, *, actor: str | None, completed: HumanTask | None = None
+) -> Outcome:
+    definition = instance.definition
+    instance.state = runtime.dump(report.workflow)
+    instance.status = _status(report)
+    instance.round += report.rounds
+    instance.updated_at = utcnow()
+    for step in report.steps:
+        by_person = step.manual and completed is not None and step.element_id == completed.element_id
+        audit.record(
+            db,
+            kind="task_completed" if step.manual else "element_completed",
+            actor=actor if by_person else None,
+            ticket=instance.business_key,
+            instance_id=instance.id,
+            process_id=definition.process_id,
+            process_version=definition.version,
+            element_id=step.element_id,
+            element_name=step.element_name,
+            changes=step.changes,
+            public=bool(by_person and completed.assigned_by_process),
+        )
+    if report.rounds:
+        audit.record(
+            db,
+            kind="continued_as_new",
+            actor=None,
+            ticket=instance.business_key,
+            instance_id=instance.id,
+            process_id=definition.process_id,
+            process_version=definition.version,
+            changes={"round": [instance.round - report.rounds, instance.round]},
+        )
+    outcome = Outcome(instance, report, completed)
+    _project_tasks(db, instance, report, outcome, actor=actor)
+    db.flush()
+    return outcome
+
+
+def _project_tasks(db: Session, instance: ProcessInstance, report: RunReport, outcome: Outcome, *, actor: str | None):
+    now = utcnow()
+    ready = {t.id: t for t in report.ready}
+    open_rows = list(
+        db.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open"))
+    )
+    for row in open_rows:
+        if row.id in ready:
+            continue
+        done = outcome.completed_task is not None and row.id == outcome.completed_task.id
+        row.status = "completed" if done else "cancelled"
+        row.completed_at = now
+        row.completed_by = actor if done else None
+    known = {row.id for row in open_rows}
+    for task in report.ready:
+        if task.id in known:
+            continue
+        schema = form_document(instance.definition, task.form_schema)
+        fields = set(schema.get("properties", {}))
+        row = HumanTask(
+            id=task.id,
+            instance_id=instance.id,
+            business_key=instance.business_key,
+            element_id=task.element_id,
+            name=task.name,
+            lane=task.lane,
+            assignee=task.assignee,
+            assigned_by_process=task.assignee is not None,
+            form_schema=task.form_schema,
+            form_ui_schema=task.form_ui_schema,
+            created_at=now,
+            data={k: v for k, v in report.data.items() if k in fields and v is not None},
+            groups=[HumanTaskGroup(group_name=g, position=i) for i, g in enumerate(task.candidate_groups)],
+        )
+        db.add(row)
+        outcome.new_tasks.append(row)
+
+
+def waiting_timers(instance: ProcessInstance) -> list[dict]:
+    """The timers the instance waits for, with their due time (read from the saved state)."""
+    if instance.status == "completed":
+        return []
+    workflow, _, _ = _workflow(instance)
+    return [
+        {"element_id": e.name, "due_at": e.value}
+        for e in workflow.waiting_events()
+        if e.event_type == "TimerEventDefinition" or "Timer" in str(e.event_type)
+    ]

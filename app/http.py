@@ -1,0 +1,46 @@
+"""Per-request database sessions: one transaction per request, committed only when the request succeeded."""
+
+from flask import current_app, g, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.db import Database
+from app.errors import Conflict
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def database() -> Database:
+    return current_app.extensions["flowdesk.db"]
+
+
+def get_db() -> Session:
+    """The request's session: a writer (BEGIN IMMEDIATE on SQLite) for changing methods, a reader otherwise."""
+    if "db" not in g:
+        g.db = database().reader() if request.method in SAFE_METHODS else database().writer()
+    return g.db
+
+
+def commit() -> None:
+    """Commit the request's changes now; a lost race becomes a Conflict (HTTP 409)."""
+    session = g.get("db")
+    if session is None:
+        return
+    try:
+        session.commit()
+    except (StaleDataError, IntegrityError) as err:
+        session.rollback()
+        raise Conflict("someone else changed this at the same time; reload and try again") from err
+    except OperationalError as err:
+        session.rollback()
+        if "deadlock" in str(err).lower() or "could not serialize" in str(err).lower():
+            raise Conflict("someone else changed this at the same time; reload and try again") from err
+        raise
+
+
+def close_db(_exc=None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.rollback()
+        session.close()

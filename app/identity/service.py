@@ -1,0 +1,134 @@
+"""Who a user is and what they may do: passwords, login throttling, API tokens and roles."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.identity.models import ApiToken, Group, User
+
+_hasher = PasswordHasher()
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=5)
+# A hash of a random password, verified when the user does not exist so both paths cost the same.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user as the services see it (also Flask-Login's user object)."""
+
+    id: int
+    username: str
+    full_name: str
+    email: str
+    groups: frozenset[str]
+    roles: frozenset[str]
+    manager: str | None = None
+    locale: str = "en"
+    tiers: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+    # Flask-Login interface
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_agent(self) -> bool:
+        return "agent" in self.roles
+
+    @property
+    def sees_all_tickets(self) -> bool:
+        return self.has("agent", "process_owner", "auditor", "admin")
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        email=user.email,
+        groups=frozenset(g.name for g in user.groups),
+        roles=frozenset(g.role for g in user.groups),
+        manager=user.manager.username if user.manager else None,
+        locale=user.locale,
+        tiers={g.name: g.tier for g in user.groups if g.tier},
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(db: Session, *, username: str, password: str) -> Principal | None:
+    """The user when the password matches; None otherwise. Repeated failures lock the account for a while."""
+    user = db.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.active:
+        _verify(_DUMMY_HASH, password)
+        return None
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        return None
+    if not _verify(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        return None
+    user.failed_logins, user.locked_until = 0, None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return principal_of(user)
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(db: Session, *, username: str) -> str:
+    """A new API token for the user; only its hash is stored, so this is the one time it is seen."""
+    user = db.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise LookupError(f"no user {username}")
+    token = "fd_" + secrets.token_urlsafe(32)
+    db.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), prefix=token[:10]))
+    return token
+
+
+def principal_for_token(db: Session, *, token: str) -> Principal | None:
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked.is_(False)))
+    if row is None:
+        return None
+    user = db.get(User, row.user_id)
+    return principal_of(user) if user is not None and user.active else None
+
+
+def principal_by_id(db: Session, *, user_id: int) -> Principal | None:
+    user = db.get(User, user_id)
+    return principal_of(user) if user is not None and user.active else None
+
+
+def user_by_name(db: Session, *, username: str) -> User | None:
+    return db.scalar(select(User).where(User.username == username))
+
+
+def group_by_name(db: Session, *, name: str) -> Group | None:
+    return db.scalar(select(Group).where(Group.name == name))

@@ -1,0 +1,69 @@
+"""Tickets (incidents, requests, problems), their numbering and their comments."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime, utcnow
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_requester_created", "requester", "created_at"),
+        Index("ix_ticket_kind_created", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # incident, request, problem
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(40), index=True)
+    priority: Mapped[str | None] = mapped_column(String(20), index=True)
+    impact: Mapped[str | None] = mapped_column(String(20))
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(40))
+    service: Mapped[str | None] = mapped_column(String(100))
+    ci: Mapped[str | None] = mapped_column(String(100))
+    requester: Mapped[str] = mapped_column(String(64))
+    opened_by: Mapped[str] = mapped_column(String(64))
+    assignment_group: Mapped[str | None] = mapped_column(String(64), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    hold_reason: Mapped[str | None] = mapped_column(String(40))
+    resolution_code: Mapped[str | None] = mapped_column(String(40))
+    resolution_notes: Mapped[str | None] = mapped_column(Text)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    process_id: Mapped[str] = mapped_column(String(100))
+    process_version: Mapped[int]
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_breached: Mapped[bool] = mapped_column(default=False)
+    parent_number: Mapped[str | None] = mapped_column(String(20))
+    problem_number: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TicketCounter(Base):
+    """The last number handed out per ticket kind (numbers never repeat, even after a rollback elsewhere)."""
+
+    __tablename__ = "ticket_counter"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Comment(Base):
+    __tablename__ = "ticket_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(10))  # public, internal

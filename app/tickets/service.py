@@ -1,0 +1,506 @@
+"""Tickets: raising incidents, who may see what, and keeping the ticket row in step with its process.
+
+Every function takes the database session and the acting Principal by keyword. Lookups check
+visibility next to the query: a ticket the user may not see is NotFound, an action the user may
+see but not do is Forbidden.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.db import utcnow
+from app.engine import service as engine
+from app.engine.models import HumanTask, HumanTaskGroup
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.forms.validation import validate_submission
+from app.identity.models import User
+from app.identity.service import Principal
+from app.tickets.models import Comment, Ticket, TicketCounter
+
+LEVELS = ("high", "medium", "low")
+PREFIX = {"incident": "INC", "request": "REQ", "problem": "PRB"}
+PROCESS = {"incident": "incident", "request": "request_fulfillment", "problem": "problem"}
+RAISERS = ("requester", "agent", "manager", "approver", "integration", "admin")
+# Ticket fields the process data keeps up to date (process variable -> ticket column).
+SYNCED_FIELDS = ("priority", "category", "hold_reason", "resolution_code", "resolution_notes", "reopen_count")
+PUBLIC_FIELDS = {"status", "priority", "resolution_code", "resolution_notes"}
+
+
+# --- visibility ---------------------------------------------------------------------------------
+
+
+def can_see(user: Principal, ticket: Ticket, db: Session | None = None) -> bool:
+    if user.sees_all_tickets or ticket.requester == user.username:
+        return True
+    if db is None:
+        return False
+    # An approver sees the tickets that wait for their decision.
+    return (
+        db.scalar(
+            select(HumanTask.id)
+            .where(HumanTask.business_key == ticket.number, HumanTask.assignee == user.username)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def get_ticket(db: Session, *, user: Principal, number: str, kind: str | None = None) -> Ticket:
+    ticket = db.scalar(select(Ticket).where(Ticket.number == number.upper()))
+    if ticket is None or (kind and ticket.kind != kind) or not can_see(user, ticket, db):
+        raise NotFound(f"no ticket {number}")
+    return ticket
+
+
+def list_tickets(
+    db: Session,
+    *,
+    user: Principal,
+    kind: str | None = None,
+    status: str | None = None,
+    priority: str | None = None,
+    assignment_group: str | None = None,
+    q: str | None = None,
+    requester: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Ticket]:
+    query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    if not user.sees_all_tickets:
+        query = query.where(Ticket.requester == user.username)
+    elif requester:
+        query = query.where(Ticket.requester == requester)
+    if kind:
+        query = query.where(Ticket.kind == kind)
+    if status:
+        query = query.where(Ticket.status == status)
+    if priority:
+        query = query.where(Ticket.priority == priority)
+    if assignment_group:
+        query = query.where(Ticket.assignment_group == assignment_group)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(or_(Ticket.title.ilike(like), Ticket.number.ilike(like), Ticket.description.ilike(like)))
+    return list(db.scalars(query.limit(max(1, min(limit, 500))).offset(max(0, offset))))
+
+
+# --- raising ------------------------------------------------------------------------------------
+
+
+def _next_number(db: Session, kind: str) -> str:
+    value = db.execute(
+        update(TicketCounter)
+        .where(TicketCounter.kind == kind)
+        .values(last=TicketCounter.last + 1)
+        .returning(TicketCounter.last)
+    ).scalar_one_or_none()
+    if value is None:
+        db.add(TicketCounter(kind=kind, last=1))
+        db.flush()
+        value = 1
+    return f"{PREFIX[kind]}{value:07d}"
+
+
+def _text(fields: dict, name: str, value, *, required: bool, limit: int) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            fields.setdefault(name, []).append("This field is required.")
+        return None
+    if not isinstance(value, str):
+        fields.setdefault(name, []).append("Expected text.")
+        return None
+    if len(value) > limit:
+        fields.setdefault(name, []).append(f"At most {limit} characters.")
+    return value.strip()
+
+
+def create_incident(
+    db: Session,
+    *,
+    user: Principal,
+    title,
+    description,
+    impact,
+    urgency,
+    service=None,
+    ci=None,
+    category=None,
+    caller=None,
+) -> Ticket:
+    if not user.has(*RAISERS):
+        raise Forbidden("your role cannot raise incidents")
+    fields: dict[str, list[str]] = {}
+    title = _text(fields, "title", title, required=True, limit=200)
+    description = _text(fields, "description", description, required=False, limit=20_000) or ""
+    for name, value in (("impact", impact), ("urgency", urgency)):
+        if value not in LEVELS:
+            fields.setdefault(name, []).append("Choose high, medium or low.")
+    service = _text(fields, "service", service, required=False, limit=100)
+    ci = _text(fields, "ci", ci, required=False, limit=100)
+    category = _text(fields, "category", category, required=False, limit=40)
+    requester = user.username
+    if caller not in (None, ""):
+        if not user.is_agent:
+            fields.setdefault("caller", []).append("Only an agent can log an incident for someone else.")
+        elif not isinstance(caller, str) or db.scalar(select(User.id).where(User.username == caller)) is None:
+            fields.setdefault("caller", []).append("No such user.")
+        else:
+            requester = caller
+    if fields:
+        raise ValidationFailed("the incident has errors: " + ", ".join(sorted(fields)), fields)
+    return _raise(
+        db,
+        user=user,
+        kind="incident",
+        requester=requester,
+        title=title,
+        description=description,
+        impact=impact,
+        urgency=urgency,
+        service=service,
+        ci=ci,
+        category=category,
+    )
+
+
+def _raise(db: Session, *, user: Principal, kind: str, requester: str, title: str, description: str, **extra) -> Ticket:
+    definition = engine.latest_definition(db, process_id=PROCESS[kind])
+    if definition is None:
+        raise Conflict(f"the {PROCESS[kind]} process is not deployed")
+    number = _next_number(db, kind)
+    now = utcnow()
+    ticket = Ticket(
+        number=number,
+        kind=kind,
+        title=title,
+        description=description,
+        status="New",
+        requester=requester,
+        opened_by=user.username,
+        process_id=definition.process_id,
+        process_version=definition.version,
+        created_at=now,
+        updated_at=now,
+        **extra,
+    )
+    db.add(ticket)
+    db.flush()
+    audit.record(
+        db,
+        kind="ticket_created",
+        actor=user.username,
+        ticket=number,
+        public=True,
+        changes={k: [None, v] for k, v in {"title": title, "requester": requester, **extra}.items() if v is not None},
+    )
+    data = {
+        "number": number,
+        "requester": requester,
+        "title": title,
+        "description": description,
+        "resume_at": None,
+        **extra,
+    }
+    outcome = engine.start(db, process_id=definition.process_id, data=data, actor=user.username, business_key=number)
+    ticket.instance_id = outcome.instance.id
+    _sync(db, ticket, outcome, actor=user.username)
+    return ticket
+
+
+# --- keeping the ticket in step -----------------------------------------------------------------
+
+
+def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: str | None) -> None:
+    report = outcome.report
+    changes: dict[str, list] = {}
+
+    def put(name, value):
+        old = getattr(ticket, name)
+        if old != value:
+            changes[name] = [old, value]
+            setattr(ticket, name, value)
+
+    now = utcnow()
+    if report.status:
+        previous = ticket.status
+        put("status", report.status)
+        if report.status == "Resolved" and previous != "Resolved":
+            put("resolved_at", now)
+        elif report.status in ("In Progress", "New", "On Hold") and ticket.resolved_at is not None:
+            put("resolved_at", None)
+        if report.status == "Closed":
+            put("closed_at", now)
+    for name in SYNCED_FIELDS:
+        if name in report.data and report.data[name] is not None:
+            put(name, report.data[name])
+    if "hold_reason" in report.data and ticket.status != "On Hold":
+        put("hold_reason", None)
+    open_tasks = list(
+        db.scalars(select(HumanTask).where(HumanTask.instance_id == outcome.instance.id, HumanTask.status == "open"))
+    )
+    agent_task = next((t for t in open_tasks if t.candidate_groups), None)
+    if agent_task is not None:
+        put("assignment_group", agent_task.candidate_groups[0])
+        put("assignee", agent_task.assignee)
+    if not changes:
+        return
+    ticket.updated_at = now
+    public = {k: v for k, v in changes.items() if k in PUBLIC_FIELDS}
+    if public:
+        audit.record(
+            db,
+            kind="ticket_updated",
+            actor=actor,
+            ticket=ticket.number,
+            instance_id=ticket.instance_id,
+            changes=_iso(public),
+            public=True,
+        )
+    internal = {k: v for k, v in changes.items() if k not in PUBLIC_FIELDS}
+    if internal:
+        audit.record(
+            db,
+            kind="ticket_updated",
+            actor=actor,
+            ticket=ticket.number,
+            instance_id=ticket.instance_id,
+            changes=_iso(internal),
+            public=False,
+        )
+
+
+def _iso(changes: dict) -> dict:
+    return {k: [v.isoformat() if hasattr(v, "isoformat") else v for v in pair] for k, pair in changes.items()}
+
+
+# --- tasks --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TaskDetail:
+    task: HumanTask
+    ticket: Ticket | None
+    schema: dict
+    ui_schema: dict
+
+
+def _task(db: Session, *, user: Principal, task_id: str) -> tuple[HumanTask, Ticket | None]:
+    task = db.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    ticket = db.scalar(select(Ticket).where(Ticket.number == task.business_key)) if task.business_key else None
+    visible = can_see(user, ticket, db) if ticket is not None else user.has("process_owner", "admin", "auditor")
+    if not visible and task.assignee != user.username:
+        raise NotFound(f"no task {task_id}")
+    return task, ticket
+
+
+def may_work(user: Principal, task: HumanTask) -> bool:
+    if task.assignee:
+        return task.assignee == user.username or (not task.assigned_by_process and _candidate(user, task))
+    return _candidate(user, task)
+
+
+def _candidate(user: Principal, task: HumanTask) -> bool:
+    return bool(user.groups.intersection(task.candidate_groups))
+
+
+def get_task(db: Session, *, user: Principal, task_id: str) -> TaskDetail:
+    task, ticket = _task(db, user=user, task_id=task_id)
+    if not may_work(user, task):
+        raise Forbidden("this task is for its candidate groups or its assignee")
+    definition = task.instance.definition
+    return TaskDetail(
+        task,
+        ticket,
+        engine.form_document(definition, task.form_schema),
+        engine.form_document(definition, task.form_ui_schema),
+    )
+
+
+def claim_task(db: Session, *, user: Principal, task_id: str) -> HumanTask:
+    task, ticket = _task(db, user=user, task_id=task_id)
+    if not _candidate(user, task):
+        raise Forbidden("only a member of the task's groups can claim it")
+    if task.status != "open":
+        raise Conflict("this task is no longer open")
+    if task.assignee == user.username:
+        return task
+    claimed = db.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task.id, HumanTask.status == "open", HumanTask.assignee.is_(None))
+        .values(assignee=user.username)
+    ).rowcount
+    if not claimed:
+        raise Conflict(f"already claimed by {task.assignee}" if task.assignee else "this task changed meanwhile")
+    db.refresh(task)
+    _set_assignee(db, ticket, user.username, actor=user.username, task=task, kind="task_claimed")
+    return task
+
+
+def unclaim_task(db: Session, *, user: Principal, task_id: str) -> HumanTask:
+    task, ticket = _task(db, user=user, task_id=task_id)
+    if not _candidate(user, task):
+        raise Forbidden("only a member of the task's groups can release it")
+    if task.status != "open":
+        raise Conflict("this task is no longer open")
+    if task.assigned_by_process:
+        raise Conflict("this task is assigned by the process and cannot be released")
+    if task.assignee not in (None, user.username) and "admin" not in user.roles:
+        raise Conflict(f"claimed by {task.assignee}")
+    if task.assignee is None:
+        return task
+    released = db.execute(
+        update(HumanTask).where(HumanTask.id == task.id, HumanTask.assignee == task.assignee).values(assignee=None)
+    ).rowcount
+    if not released:
+        raise Conflict("this task changed meanwhile")
+    db.refresh(task)
+    _set_assignee(db, ticket, None, actor=user.username, task=task, kind="task_released")
+    return task
+
+
+def _set_assignee(db: Session, ticket: Ticket | None, assignee: str | None, *, actor: str, task: HumanTask, kind: str):
+    changes = {"assignee": [None if assignee else actor, assignee]}
+    if ticket is not None:
+        changes = {"assignee": [ticket.assignee, assignee]}
+        ticket.assignee = assignee
+        ticket.updated_at = utcnow()
+    audit.record(
+        db,
+        kind=kind,
+        actor=actor,
+        ticket=task.business_key,
+        instance_id=task.instance_id,
+        element_id=task.element_id,
+        element_name=task.name,
+        changes=changes,
+    )
+
+
+def complete_task(db: Session, *, user: Principal, task_id: str, data: object) -> tuple[Ticket | None, list[HumanTask]]:
+    task, ticket = _task(db, user=user, task_id=task_id)
+    if task.status != "open":
+        raise Conflict("this task is no longer open")
+    if task.assignee and task.assignee != user.username:
+        if task.assigned_by_process or not _candidate(user, task):
+            raise Forbidden("this task is assigned to someone else")
+        raise Conflict(f"claimed by {task.assignee}")
+    if not may_work(user, task):
+        raise Forbidden("this task is for its candidate groups or its assignee")
+    schema = engine.form_document(task.instance.definition, task.form_schema)
+    clean = validate_submission(schema, data)
+    outcome = engine.complete_task(db, task=task, data=clean, actor=user.username)
+    if ticket is not None:
+        _sync(db, ticket, outcome, actor=user.username)
+    return ticket, next_tasks(db, instance_id=task.instance_id)
+
+
+def next_tasks(db: Session, *, instance_id: int) -> list[HumanTask]:
+    return list(
+        db.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+            .order_by(HumanTask.created_at)
+        )
+    )
+
+
+def ticket_tasks(db: Session, *, user: Principal, number: str) -> list[HumanTask]:
+    ticket = get_ticket(db, user=user, number=number)
+    if not (user.sees_all_tickets or ticket.requester == user.username):
+        raise Forbidden("only the requester and the service desk see a ticket's tasks")
+    return list(
+        db.scalars(
+            select(HumanTask)
+            .where(HumanTask.business_key == ticket.number, HumanTask.status == "open")
+            .order_by(HumanTask.created_at)
+        )
+    )
+
+
+def open_tasks_for(
+    db: Session, *, user: Principal, scope: str | None = None, limit: int = 50, offset: int = 0
+) -> list[HumanTask]:
+    """Open tasks the user may work on: mine (assigned to me), group (unassigned in my groups), or both."""
+    mine = HumanTask.assignee == user.username
+    group = HumanTask.assignee.is_(None) & HumanTask.id.in_(
+        select(HumanTaskGroup.task_id).where(HumanTaskGroup.group_name.in_(user.groups or {""}))
+    )
+    condition = {"mine": mine, "group": group}.get(scope or "", or_(mine, group))
+    query = (
+        select(HumanTask)
+        .where(HumanTask.status == "open", condition)
+        .order_by(HumanTask.created_at.desc())
+        .limit(max(1, min(limit, 500)))
+        .offset(max(0, offset))
+    )
+    return list(db.scalars(query))
+
+
+def tickets_by_number(db: Session, *, numbers: set[str]) -> dict[str, Ticket]:
+    if not numbers:
+        return {}
+    return {t.number: t for t in db.scalars(select(Ticket).where(Ticket.number.in_(numbers)))}
+
+
+# --- comments and history -----------------------------------------------------------------------
+
+
+def add_comment(db: Session, *, user: Principal, number: str, body, visibility) -> Comment:
+    ticket = get_ticket(db, user=user, number=number)
+    fields: dict[str, list[str]] = {}
+    body = _text(fields, "body", body, required=True, limit=20_000)
+    if visibility not in ("public", "internal"):
+        fields.setdefault("visibility", []).append("Choose public or internal.")
+    if fields:
+        raise ValidationFailed("the comment has errors", fields)
+    if visibility == "internal" and not user.is_agent:
+        raise Forbidden("only agents write internal work notes")
+    if not (user.is_agent or ticket.requester == user.username):
+        raise Forbidden("only the requester and agents comment on a ticket")
+    comment = Comment(ticket_id=ticket.id, author=user.username, body=body, visibility=visibility, at=utcnow())
+    db.add(comment)
+    db.flush()
+    audit.record(
+        db,
+        kind="comment_added",
+        actor=user.username,
+        ticket=ticket.number,
+        instance_id=ticket.instance_id,
+        changes={"comment": [None, comment.id], "visibility": [None, visibility]},
+        public=visibility == "public",
+    )
+    ticket.updated_at = utcnow()
+    if (
+        visibility == "public"
+        and user.username == ticket.requester
+        and ticket.status == "On Hold"
+        and ticket.hold_reason == "awaiting_caller"
+        and ticket.instance_id
+    ):
+        outcome = engine.deliver_message(
+            db, instance_id=ticket.instance_id, name="caller_replied", payload={"reply": body}, actor=user.username
+        )
+        if outcome is not None:
+            _sync(db, ticket, outcome, actor=user.username)
+    return comment
+
+
+def comments(db: Session, *, user: Principal, number: str) -> list[Comment]:
+    ticket = get_ticket(db, user=user, number=number)
+    query = select(Comment).where(Comment.ticket_id == ticket.id).order_by(Comment.at, Comment.id)
+    if not user.is_agent and not user.has("auditor", "admin", "process_owner"):
+        query = query.where(Comment.visibility == "public")
+    return list(db.scalars(query))
+
+
+def history(db: Session, *, user: Principal, number: str):
+    ticket = get_ticket(db, user=user, number=number)
+    public_only = not user.has("agent", "auditor", "admin", "process_owner")
+    if public_only and ticket.requester != user.username:
+        raise Forbidden("the history is for agents, auditors and the requester")
+    return audit.history(db, ticket=ticket.number, public_only=public_only)

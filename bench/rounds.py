@@ -1,0 +1,70 @@
+"""Rejection rounds: an incident resolved and rejected 600 times; time per round and stored state size.
+
+.venv/bin/python -m bench.rounds [--rounds 600] [--db sqlite|postgresql|both]
+"""
+
+import argparse
+import time
+
+from sqlalchemy import select
+
+from app.engine.models import HumanTask, ProcessInstance
+from app.identity.service import principal_of, user_by_name
+from app.tickets import service as tickets
+from bench.common import fresh_database, median_ms
+
+RESOLVE = {
+    "outcome": "resolve",
+    "resolution_code": "fix",
+    "resolution_notes": "Restarted the mail relay",
+    "category": "application",
+}
+
+
+def _complete(database, username: str, number: str, data: dict) -> None:
+    with database.unit_of_work() as db:
+        user = principal_of(user_by_name(db, username=username))
+        task = db.scalar(select(HumanTask).where(HumanTask.business_key == number, HumanTask.status == "open"))
+        tickets.complete_task(db, user=user, task_id=task.id, data=data)
+
+
+def run(kind: str, rounds: int) -> dict:
+    database = fresh_database(kind)
+    with database.unit_of_work() as db:
+        alice = principal_of(user_by_name(db, username="alice"))
+        number = tickets.create_incident(
+            db, user=alice, title="Mail is down", description="", impact="high", urgency="medium"
+        ).number
+    timings, sizes = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        _complete(database, "sam", number, RESOLVE)
+        _complete(database, "alice", number, {"accepted": False, "feedback": "Still broken"})
+        timings.append(time.perf_counter() - started)
+        with database.reader() as db:
+            sizes.append(
+                len(db.scalar(select(ProcessInstance.state).join(HumanTask).where(HumanTask.business_key == number)))
+            )
+    database.dispose()
+    return {
+        "db": kind,
+        "rounds": rounds,
+        "round_ms_first10_median": median_ms(timings[:10]),
+        "round_ms_last10_median": median_ms(timings[-10:]),
+        "state_bytes_round1": sizes[0],
+        "state_bytes_last": sizes[-1],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=600)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    for kind in kinds:
+        print(run(kind, args.rounds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Fixtures: a migrated, deployed and seeded database per test, on SQLite by default or on the
+PostgreSQL named by FLOWDESK_TEST_DATABASE_URL; the Flask app and an API client on top of it."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.config import Settings, normalise_database_url
+from app.db import Base, Database
+from app.demo import seed
+from app.engine import service as engine
+from app.identity.service import create_token, principal_of, user_by_name
+from app.migrate import upgrade
+
+PG_URL = os.environ.get("FLOWDESK_TEST_DATABASE_URL")
+
+
+def _prepare(database: Database) -> None:
+    with database.unit_of_work() as db:
+        engine.deploy_directory(db)
+        seed(db)
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory):
+    """SQLite: one prepared database file copied for each test. PostgreSQL: the migrated schema."""
+    if PG_URL:
+        database = Database(normalise_database_url(PG_URL))
+        with database.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade(database)
+        database.dispose()
+        return None
+    path = tmp_path_factory.mktemp("template") / "flowdesk.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    _prepare(database)
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
+@pytest.fixture
+def database(template, tmp_path):
+    if PG_URL:
+        database = Database(normalise_database_url(PG_URL))
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        with database.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("INSERT INTO ticket_counter (kind, last) VALUES ('incident', 0), ('request', 0), ('problem', 0)")
+            )
+        _prepare(database)
+    else:
+        path = tmp_path / "flowdesk.db"
+        shutil.copy(template, path)
+        database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(database):
+    """A writer session for service-level tests (commit yourself, or use database.unit_of_work())."""
+    session = database.writer()
+    yield session
+    session.rollback()
+    session.close()
+
+
+def who(db, username):
+    return principal_of(user_by_name(db, username=username))
+
+
+@pytest.fixture
+def app(database):
+    app = create_app(Settings.from_env(database_url=database.url, secret_key="test-secret"))
+    app.config.update(TESTING=True)
+    app.extensions["flowdesk.db"].dispose()
+    app.extensions["flowdesk.db"] = database
+    return app
+
+
+class ApiClient:
+    """Calls the API as a named demo user with a real bearer token."""
+
+    def __init__(self, app, database):
+        self.client = app.test_client()
+        self.database = database
+        self.tokens: dict[str, str] = {}
+
+    def token(self, user: str) -> str:
+        if user not in self.tokens:
+            with self.database.unit_of_work() as db:
+                self.tokens[user] = create_token(db, username=user)
+        return self.tokens[user]
+
+    def call(self, user, method, path, body=None, raw=None, content_type="application/json"):
+        headers = {"Authorization": f"Bearer {self.token(user)}"} if user else {}
+        kwargs = {"headers": headers}
+        if raw is not None:
+            kwargs.update(data=raw, content_type=content_type)
+        elif body is not None:
+            kwargs["json"] = body
+        response = self.client.open(path, method=method, **kwargs)
+        return response.status_code, response.get_json(silent=True)
+
+    def get(self, user, path):
+        return self.call(user, "GET", path)
+
+    def post(self, user, path, body=None, **kw):
+        return self.call(user, "POST", path, body if body is not None else {}, **kw)
+
+
+@pytest.fixture
+def api(app, database):
+    return ApiClient(app, database)
+
+
+PROJECT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,146 @@
+"""The engine package: deploys and their versions, refused diagrams, continue-as-new rounds, audit chain."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.audit import service as audit
+from app.audit.models import AuditEvent
+from app.engine import service as engine
+from app.engine.bundle import BundleError, read_directory, validate
+from app.engine.models import HumanTask
+
+MINI = Path(__file__).parent / "data" / "mini"
+
+
+@pytest.fixture
+def mini(tmp_path):
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    return root
+
+
+def deploy(database, root):
+    with database.unit_of_work() as db:
+        return [
+            (r.definition.process_id, r.definition.version, r.created) for r in engine.deploy_directory(db, root=root)
+        ]
+
+
+def test_a_deploy_without_changes_keeps_the_version(database, mini):
+    assert deploy(database, mini) == [("mini", 1, True)]
+    assert deploy(database, mini) == [("mini", 1, False)]
+    form = mini / "forms" / "mini.schema.json"
+    form.write_text(form.read_text().replace('"boolean"}', '"boolean", "title": "Again?"}'))
+    assert deploy(database, mini) == [("mini", 2, True)], "a changed form is a new version of its process"
+
+
+def _replace(root: Path, old: str, new: str) -> None:
+    path = root / "processes" / "mini.bpmn"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    "old,new,element,words",
+    [
+        (
+            "rounds = rounds + 1 if rounds else 1",
+            "x = ().__class__.__bases__[0].__subclasses__()",
+            "prep",
+            "script refused",
+        ),
+        ("rounds = rounds + 1 if rounds else 1", "import os", "prep", "imports are not allowed"),
+        ("again == True", "again.__class__", "f_again", "condition refused"),
+        ('targetRef="end_done"', 'targetRef="NoSuchElement"', "f_done", "NoSuchElement"),
+        ('value="mini.schema.json"', 'value="missing.schema.json"', "work", "does not exist"),
+        (
+            '<bpmn:exclusiveGateway id="gw" name="Again?"',
+            '<bpmn:exclusiveGateway id="gw" name=""',
+            "gw",
+            "needs a name",
+        ),
+    ],
+)
+def test_a_refused_diagram_names_the_element_and_deploys_nothing(database, mini, old, new, element, words):
+    _replace(mini, old, new)
+    with pytest.raises(BundleError) as info, database.unit_of_work() as db:
+        engine.deploy_directory(db, root=mini)
+    problems = [p for p in info.value.problems if p.element_id == element]
+    assert problems and words in str(problems[0]), info.value.problems
+    with database.reader() as db:
+        assert engine.latest_definition(db, process_id="mini") is None
+
+
+def test_doctype_and_entities_are_refused(database, mini):
+    path = mini / "processes" / "mini.bpmn"
+    text = path.read_text().replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
+    )
+    path.write_text(text)
+    with pytest.raises(BundleError, match="DOCTYPE"):
+        read_directory(mini)
+
+
+def _round(database, instance_id: int) -> tuple[int, int]:
+    with database.unit_of_work() as db:
+        task = db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))
+        outcome = engine.complete_task(db, task=task, data={"again": True}, actor="sam")
+        return len(outcome.instance.state), len(outcome.report.workflow.get_tasks())
+
+
+def test_six_hundred_rounds_keep_the_state_bounded(database, mini):
+    deploy(database, mini)
+    with database.unit_of_work() as db:
+        instance_id = engine.start(
+            db, process_id="mini", data={"rounds": 0}, actor="sam", business_key="T1"
+        ).instance.id
+    first = _round(database, instance_id)
+    for _ in range(598):
+        _round(database, instance_id)
+    last = _round(database, instance_id)
+    assert last[1] == first[1], "the task tree does not grow with the rounds"
+    assert last[0] <= first[0] + 16, (first, last)  # only the round counter's digits grow
+    with database.reader() as db:
+        instance = engine.get_instance(db, instance_id=instance_id)
+        assert instance.round == 601
+        assert db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))
+
+
+def test_completing_a_task_twice_is_a_conflict(database, mini):
+    deploy(database, mini)
+    with database.unit_of_work() as db:
+        instance_id = engine.start(db, process_id="mini", data={"rounds": 0}, actor="sam").instance.id
+    with database.unit_of_work() as db:
+        task = db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
+        engine.complete_task(db, task=task, data={"again": False}, actor="sam")
+    from app.errors import Conflict
+
+    with pytest.raises(Conflict), database.unit_of_work() as db:
+        task = db.get(HumanTask, task.id)
+        engine.complete_task(db, task=task, data={"again": False}, actor="sam")
+
+
+def test_the_audit_chain_detects_an_edited_row(database, mini):
+    deploy(database, mini)
+    with database.unit_of_work() as db:
+        engine.start(db, process_id="mini", data={"rounds": 0}, actor="sam")
+    with database.reader() as db:
+        report = audit.verify(db)
+        assert report.ok and report.checked >= 3
+    with database.unit_of_work() as db:
+        event = db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()[-2]
+        event.actor = "mallory"
+        victim = event.id
+    with database.reader() as db:
+        report = audit.verify(db)
+    assert not report.ok and report.bad_event_id == victim
+
+
+def test_validate_accepts_the_bundled_processes():
+    for bundle in read_directory(Path(__file__).resolve().parent.parent):
+        assert validate(bundle) == [], bundle.process_id
