@@ -1,6 +1,6 @@
 """The REST API under /api/v1: bearer-token authentication, JSON errors, and the route modules."""
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from app.engine.bundle import BundleError
@@ -19,7 +19,7 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 
 @bp.before_request
 def authenticate():
-    view = bp.view_functions.get((request.endpoint or "").split(".")[-1])
+    view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and getattr(view, "public", False):
         return None
     header = request.headers.get("Authorization", "")

@@ -13,10 +13,6 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
-from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from app.engine.sandbox import SandboxError, check_compiles
@@ -204,20 +200,15 @@ def validate(bundle: Bundle) -> list[Problem]:
             problems.append(
                 Problem(bpmn_name, task.get("id"), f"calls decision {called!r}, which no decision table defines")
             )
+    problems += _check_scripts(tree, bpmn_name)
     if problems:
         return problems
     try:
-        spec, _ = build_specs(bundle)
+        build_specs(bundle)
     except ValidationException as err:
-        return [
-            Problem(
-                err.file_name or bpmn_name,
-                err.id or None,
-                str(err.args[0] if err.args else err),
-                err.line_number or None,
-            )
-        ]
-    return _check_scripts(spec, tree, bpmn_name)
+        message = str(err.args[0] if err.args else err)
+        return [Problem(err.file_name or bpmn_name, err.id or None, message, err.line_number or None)]
+    return []
 
 
 def _check_references(tree: etree._Element, file: str) -> list[Problem]:
@@ -302,33 +293,33 @@ def _check_dmn(dmn: etree._Element, file: str) -> list[Problem]:
     return problems
 
 
-def _check_scripts(spec, tree: etree._Element, file: str) -> list[Problem]:
+def _owner_id(el: etree._Element) -> str | None:
+    while el is not None and not el.get("id"):
+        el = el.getparent()
+    return el.get("id") if el is not None else None
+
+
+def _check_scripts(tree: etree._Element, file: str) -> list[Problem]:
+    """Compile every script and expression of the diagram in the sandbox, straight from the XML."""
     problems: list[Problem] = []
-    for task_spec in spec.task_specs.values():
-        element = getattr(task_spec, "bpmn_id", None)
-        if element is None:
-            continue
-        if isinstance(task_spec, ScriptTask):
-            _compile(problems, file, element, "script", task_spec.script or "", "exec")
-        for attr, what in (("prescript", "pre-script"), ("postscript", "post-script")):
-            if getattr(task_spec, attr, None):
-                _compile(problems, file, element, what, getattr(task_spec, attr), "exec")
-        if isinstance(task_spec, ExclusiveGateway | InclusiveGateway):
-            for condition, _target in task_spec.cond_task_specs:
-                if condition is not None:
-                    _compile(problems, file, element, "condition", condition.args[0], "eval")
-        if isinstance(task_spec, CatchingEvent | ThrowingEvent):
-            expression = getattr(task_spec.event_definition, "expression", None)
-            if expression:
-                _compile(problems, file, element, "timer expression", expression, "eval")
-        properties = getattr(task_spec, "extensions", {}).get("properties", {})
-        for key in EXPRESSION_PROPERTIES:
-            if properties.get(key):
-                _compile(problems, file, element, key, properties[key], "eval")
-    for flow in tree.iterfind(".//bpmn:sequenceFlow", NS):
-        condition = flow.findtext("bpmn:conditionExpression", namespaces=NS)
-        if condition and condition.strip():
-            _compile(problems, file, flow.get("id"), "condition", condition.strip(), "eval")
+    checks = (
+        (".//bpmn:scriptTask/bpmn:script", "script", "exec"),
+        (".//spiffworkflow:preScript", "pre-script", "exec"),
+        (".//spiffworkflow:postScript", "post-script", "exec"),
+        (".//bpmn:conditionExpression", "condition", "eval"),
+        (".//bpmn:timeDuration", "timer expression", "eval"),
+        (".//bpmn:timeDate", "timer expression", "eval"),
+        (".//bpmn:timeCycle", "timer expression", "eval"),
+        (".//bpmn:loopCardinality", "cardinality", "eval"),
+        (".//bpmn:completionCondition", "completion condition", "eval"),
+    )
+    for xpath, what, mode in checks:
+        for el in tree.xpath(xpath, namespaces=NS):
+            if (el.text or "").strip():
+                _compile(problems, file, _owner_id(el), what, el.text.strip(), mode)
+    for prop in tree.iterfind(".//spiffworkflow:property", NS):
+        if prop.get("name") in EXPRESSION_PROPERTIES and (prop.get("value") or "").strip():
+            _compile(problems, file, _owner_id(prop), prop.get("name"), prop.get("value"), "eval")
     return problems
 
 
