@@ -5,7 +5,7 @@ FLOWDESK := $(VENV)/bin/flowdesk
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 ACCEPTANCE := ../shared/acceptance/test_incidents.py ../shared/acceptance/test_processes.py
 
-.PHONY: install run lint format test test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench
+.PHONY: install run lint format test test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench messages
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -48,8 +48,12 @@ pg-start:
 	@for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done; echo "PostgreSQL did not start"; exit 1
 
 pg-reset: pg-start
-	psql -q "$(PG_URL)" -c 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;'
+	psql -q "$(PG_URL)" -c 'SET client_min_messages = warning; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;'
 
 bench: install
 	$(PY) -m bench.rounds
 	$(PY) -m bench.api_completion
+
+# Extract every user-facing string into the catalogue translators work from (French comes next).
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .

@@ -123,7 +123,7 @@ def test_on_hold_for_the_caller_resumes_on_the_callers_public_reply(api):
     number = raise_incident(api)["number"]
     held = work(api, "sam", number, {"outcome": "on_hold", "hold_reason": "awaiting_caller", "category": "access"})
     assert (held["status"], held["hold_reason"]) == ("On Hold", "awaiting_caller")
-    assert open_task(api, number)["element_id"] == "await_hold_cleared"
+    assert open_task(api, number)["element_id"] == "await_hold_l1"
     assert (
         api.post("sam", f"/api/v1/tickets/{number}/comments", {"body": "Which client?", "visibility": "public"})[0]
         == 201
@@ -143,7 +143,7 @@ def test_on_hold_at_second_level_resumes_there_when_cleared(api):
     work(api, "sam", number, {"outcome": "escalate", "category": "network"})
     work(api, "nina", number, {"outcome": "on_hold", "hold_reason": "awaiting_vendor"})
     task = open_task(api, number)
-    assert (task["element_id"], task["candidate_groups"]) == ("await_hold_cleared", ["network-ops"])
+    assert (task["element_id"], task["candidate_groups"]) == ("await_hold_l2", ["network-ops"])
     work(api, "nina", number, {"hold_cleared_note": "Vendor shipped the part"})
     task = open_task(api, number)
     assert (task["element_id"], task["candidate_groups"]) == ("investigate_l2", ["network-ops"])

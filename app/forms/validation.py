@@ -6,12 +6,22 @@ from jsonschema.exceptions import ValidationError
 from app.errors import ValidationFailed
 
 
+def _choices(error: ValidationError) -> list | None:
+    branches = error.validator_value if error.validator in ("oneOf", "anyOf") else None
+    if branches and all(isinstance(b, dict) and "const" in b for b in branches):
+        return [b["const"] for b in branches]
+    return list(error.validator_value) if error.validator == "enum" else None
+
+
 def _field_of(error: ValidationError) -> list[tuple[str, str]]:
+    choices = _choices(error)
+    if choices is not None and error.absolute_path:
+        return [(str(error.absolute_path[0]), "Choose one of: " + ", ".join(map(str, choices)) + ".")]
     if error.validator == "required":
         missing = [name for name in error.validator_value if name not in (error.instance or {})]
         return [(name, "This field is required.") for name in missing]
-    if error.path:
-        return [(str(error.path[0]), error.message)]
+    if error.absolute_path:
+        return [(str(error.absolute_path[0]), error.message)]
     if error.validator == "additionalProperties":
         return [
             (name, "This form has no such field.")
@@ -30,7 +40,7 @@ def errors_of(schema: dict, data: dict) -> dict[str, list[str]]:
             fields.setdefault(name, []).append("This form has no such field.")
     validator = Draft202012Validator(schema)
     for error in validator.iter_errors(data):
-        flattened = [error] if not error.context else [e for e in error.context]
+        flattened = [error] if not error.context or _choices(error) is not None else list(error.context)
         for item in flattened:
             for name, message in _field_of(item):
                 if message not in fields.setdefault(name, []):

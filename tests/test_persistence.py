@@ -1,0 +1,64 @@
+"""Saving and restoring a workflow at every wait state changes nothing about where it goes."""
+
+from pathlib import Path
+
+from app.engine import runtime
+from app.engine.bundle import build_specs, read_directory
+
+ROOT = Path(__file__).resolve().parent.parent
+RESOLVE = {"outcome": "resolve", "resolution_code": "fix", "resolution_notes": "Restarted the mail relay"}
+PATH = [
+    ("diagnose", {"outcome": "escalate", "category": "network"}),
+    ("investigate_l2", {"outcome": "on_hold", "hold_reason": "awaiting_vendor"}),
+    ("await_hold_l2", {"hold_cleared_note": "Part arrived"}),
+    ("investigate_l2", RESOLVE),
+    ("confirm_resolution", {"accepted": False, "feedback": "Still broken"}),
+    ("diagnose", {**RESOLVE, "category": "network"}),
+    ("confirm_resolution", {"accepted": True}),
+    ("document_closure", {"closure_code": "solved_permanently", "closure_notes": "Fixed for good this time"}),
+]
+START = {
+    "number": "INC0000001",
+    "requester": "alice",
+    "title": "Mail is down",
+    "description": "",
+    "impact": "high",
+    "urgency": "medium",
+    "category": None,
+    "service": None,
+    "ci": None,
+    "resume_at": None,
+}
+
+
+def _drive(persist: bool):
+    (bundle,) = [b for b in read_directory(ROOT) if b.process_id == "incident"]
+    spec, subprocess_specs = build_specs(bundle)
+    workflow = runtime.new_workflow(spec, subprocess_specs, START)
+    run = runtime.Run(workflow, spec, subprocess_specs)
+    report = run.advance()
+    trail = [s.element_id for s in report.steps]
+    for element, data in PATH:
+        if persist:
+            saved = runtime.dump(report.workflow)
+            restored = runtime.load(saved, spec, subprocess_specs)
+            assert runtime.dump(restored) == saved, f"state before {element} does not survive a round trip"
+            workflow = restored
+        else:
+            workflow = report.workflow
+        run = runtime.Run(workflow, spec, subprocess_specs)
+        (ready,) = workflow.get_tasks(state=runtime.TaskState.READY, manual=True)
+        assert ready.task_spec.bpmn_id == element, (element, trail)
+        run.complete_task(str(ready.id), data)
+        report = run.advance()
+        trail += [s.element_id for s in report.steps] + [f"status:{report.status}"]
+    return trail, report.data, report.completed
+
+
+def test_saved_and_restored_at_every_wait_state_gives_the_same_result():
+    in_memory = _drive(persist=False)
+    persisted = _drive(persist=True)
+    assert persisted == in_memory
+    trail, data, completed = persisted
+    assert completed and trail[-1] == "status:Closed"
+    assert data["reopen_count"] == 1 and data["priority"] == "high"
