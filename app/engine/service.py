@@ -318,3 +318,9 @@ def waiting_timers(instance: ProcessInstance) -> list[dict]:
         for e in workflow.waiting_events()
         if e.event_type == "TimerEventDefinition" or "Timer" in str(e.event_type)
     ]
+
+
+def state_metrics(instance: ProcessInstance) -> dict[str, int]:
+    """How big an instance's stored state is: bytes, tasks in its tree, and the rounds it has run."""
+    workflow, _, _ = _workflow(instance)
+    return {"bytes": len(instance.state), "tasks": len(workflow.get_tasks()), "round": instance.round}

@@ -1,11 +1,73 @@
-"""Server-rendered pages (placeholder until the web package lands)."""
+"""Server-rendered pages: sign-in, the requester's portal, the agent's inbox, tickets and task forms."""
+
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.errors import ServiceError
+from app.http import commit, get_db
+
+bp = Blueprint("web", __name__)
+
+STATUS_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Changed meanwhile",
+    422: "Check the form",
+}
 
 
-def register(app) -> None:
+@bp.after_request
+def commit_changes(response):
+    if request.method == "POST" and response.status_code < 400:
+        try:
+            commit()
+        except ServiceError as err:
+            return on_service_error(err)
+    return response
+
+
+@bp.errorhandler(ServiceError)
+def on_service_error(err: ServiceError):
+    title = _(STATUS_TITLES.get(err.status, "Error"))
+    return render_template("error.html", title=title, message=err.message, status=err.status), err.status
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("web.login"))
+    return redirect(url_for("web.inbox" if current_user.is_agent else "web.portal"))
+
+
+def register(app: Flask) -> None:
     from app import login_manager
-    from app.http import get_db
     from app.identity.service import principal_by_id
+    from app.web import auth, inbox, portal, tasks, tickets  # noqa: F401 - routes register on bp
+    from app.web.filters import register_filters
 
     @login_manager.user_loader
     def load_user(user_id: str):
         return principal_by_id(get_db(), user_id=int(user_id)) if user_id.isdigit() else None
+
+    app.register_blueprint(bp)
+    register_filters(app)
+
+    @app.context_processor
+    def page_language():
+        from flask_babel import get_locale
+
+        return {"page_lang": str(get_locale() or "en")}
+
+    @app.errorhandler(404)
+    def not_found(_err):
+        if request.path.startswith("/api/"):
+            return {"error": {"code": "not_found", "message": "no such endpoint", "fields": {}}}, 404
+        return render_template("error.html", title=_("Not found"), message=_("There is no such page."), status=404), 404
+
+    @app.errorhandler(400)
+    def bad_request(err):
+        if request.path.startswith("/api/"):
+            return {"error": {"code": "bad_request", "message": str(err.description), "fields": {}}}, 400
+        return render_template("error.html", title=_("Bad request"), message=err.description, status=400), 400

@@ -1,0 +1,57 @@
+"""Template helpers: ages, dates, labels for priorities, statuses and history entries."""
+
+from datetime import UTC, datetime
+
+from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+EVENT_LABELS = {
+    "ticket_created": _l("Ticket raised"),
+    "ticket_updated": _l("Ticket updated"),
+    "instance_started": _l("Process started"),
+    "element_completed": _l("Step passed"),
+    "task_completed": _l("Task completed"),
+    "task_claimed": _l("Task claimed"),
+    "task_released": _l("Task released"),
+    "comment_added": _l("Comment added"),
+    "message_received": _l("Message received"),
+    "continued_as_new": _l("New round"),
+    "process_deployed": _l("Process deployed"),
+}
+PRIORITY_LABELS = {"critical": _l("Critical"), "high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
+
+
+def age(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    seconds = max(0, int((datetime.now(UTC) - value).total_seconds()))
+    if seconds < 60:
+        return _("%(n)s s", n=seconds)
+    if seconds < 3600:
+        return _("%(n)s min", n=seconds // 60)
+    if seconds < 86400:
+        return _("%(n)s h", n=seconds // 3600)
+    return _("%(n)s d", n=seconds // 86400)
+
+
+def when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def change_value(value) -> str:
+    if value is None:
+        return "—"
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    return str(value)
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters.update(age=age, when=when, change_value=change_value)
+    app.jinja_env.globals.update(
+        event_label=lambda kind: EVENT_LABELS.get(kind, kind),
+        priority_label=lambda p: PRIORITY_LABELS.get(p, p or "—"),
+    )

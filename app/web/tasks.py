@@ -1,0 +1,32 @@
+"""The task page: the task's JSON Schema form, rendered and checked on the server."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.errors import ValidationFailed
+from app.forms.render import coerce, render
+from app.http import get_db
+from app.tickets import service as tickets
+from app.web import bp
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id):
+    db = get_db()
+    detail = tickets.get_task(db, user=current_user, task_id=task_id)
+    data, errors, status = dict(detail.task.data or {}), {}, 200
+    if request.method == "POST":
+        data = coerce(detail.schema, request.form)
+        try:
+            ticket, _next = tickets.complete_task(db, user=current_user, task_id=task_id, data=data)
+        except ValidationFailed as err:
+            errors, status = err.fields, 422
+        else:
+            flash(_("“%(name)s” is done.", name=detail.task.name))
+            if current_user.is_agent:
+                return redirect(url_for("web.inbox"))
+            return redirect(url_for("web.ticket", number=ticket.number) if ticket else url_for("web.home"))
+    fields = render(detail.schema, detail.ui_schema, data, errors)
+    return render_template("task.html", detail=detail, fields=fields, errors=errors), status

@@ -1,0 +1,46 @@
+"""The ticket page: details, open tasks, history and comments, for requesters and agents alike."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.errors import ValidationFailed
+from app.http import get_db
+from app.tickets import service as tickets
+from app.web import bp
+
+
+def _page(number: str, comment_form: dict | None = None, errors: dict | None = None, status: int = 200):
+    db = get_db()
+    ticket = tickets.get_ticket(db, user=current_user, number=number)
+    sees_tasks = current_user.sees_all_tickets or ticket.requester == current_user.username
+    open_tasks = tickets.ticket_tasks(db, user=current_user, number=number) if sees_tasks else []
+    history = tickets.history(db, user=current_user, number=number) if sees_tasks else []
+    return render_template(
+        "ticket.html",
+        ticket=ticket,
+        open_tasks=open_tasks,
+        history=history,
+        comments=tickets.comments(db, user=current_user, number=number),
+        may_work=lambda task: tickets.may_work(current_user, task),
+        comment_form=comment_form or {},
+        errors=errors or {},
+    ), status
+
+
+@bp.route("/tickets/<number>")
+@login_required
+def ticket(number):
+    return _page(number)
+
+
+@bp.route("/tickets/<number>/comments", methods=["POST"])
+@login_required
+def comment(number):
+    form = {"body": request.form.get("body", ""), "visibility": request.form.get("visibility", "public")}
+    try:
+        tickets.add_comment(get_db(), user=current_user, number=number, **form)
+    except ValidationFailed as err:
+        return _page(number, form, err.fields, 422)
+    flash(_("Your comment is added."))
+    return redirect(url_for("web.ticket", number=number) + "#comments")

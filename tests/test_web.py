@@ -1,0 +1,167 @@
+"""The browser pages, driven through Flask's client: sign-in, portal, inbox, task forms, ticket pages."""
+
+import re
+
+import pytest
+
+
+@pytest.fixture
+def browser(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+
+    def login(username):
+        client = app.test_client()
+        response = client.post("/login", data={"username": username, "password": "demo"})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return login
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def report(client, **fields):
+    data = {"title": "Mail is down", "description": "Outlook says offline", "impact": "high", "urgency": "medium"}
+    return client.post("/portal/incidents", data={**data, **fields})
+
+
+def task_link(html: str, name: str) -> str:
+    match = re.search(r'href="(/tasks/[0-9a-f-]+)">' + re.escape(name), html)
+    assert match, f"no link to {name}"
+    return match.group(1)
+
+
+def test_sign_in_and_a_wrong_password(app):
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    wrong = client.post("/login", data={"username": "alice", "password": "nope"})
+    assert wrong.status_code == 401 and "Unknown user or wrong password" in page(wrong)
+    assert 'value="alice"' in page(wrong)
+    right = client.post("/login?next=https://evil.example/", data={"username": "alice", "password": "demo"})
+    assert right.status_code == 302 and right.headers["Location"] == "/"
+    assert client.get("/").headers["Location"] == "/portal"
+
+
+def test_pages_need_a_sign_in(app):
+    response = app.test_client().get("/inbox")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_post_without_csrf_token_is_refused(app):
+    client = app.test_client()
+    assert client.post("/login", data={"username": "alice", "password": "demo"}).status_code == 400
+
+
+def test_a_requester_reports_an_incident_and_sees_it(browser):
+    alice = browser("alice")
+    response = report(alice)
+    assert response.status_code == 302 and response.headers["Location"] == "/tickets/INC0000001"
+    html = page(alice.get("/tickets/INC0000001"))
+    assert "Mail is down" in html and "INC0000001 is reported" in html
+    assert "High" in html and "New" in html
+    assert "INC0000001" in page(alice.get("/portal"))
+
+
+def test_invalid_portal_input_keeps_what_was_typed(browser):
+    alice = browser("alice")
+    response = report(alice, title="Printer on fire", impact="")
+    html = page(response)
+    assert response.status_code == 422
+    assert 'value="Printer on fire"' in html
+    assert re.search(r'id="impact"[^>]*aria-describedby="impact-help impact-error"', html)
+    assert 'id="impact-error"' in html
+
+
+def test_the_inbox_queue_claim_and_release(browser):
+    report(browser("alice"))
+    sam = browser("sam")
+    html = page(sam.get("/inbox"))
+    queue = html.split('id="queue"')[1]
+    assert "Diagnose incident" in queue and "INC0000001" in queue and "High" in queue
+    task = task_link(queue, "Diagnose incident")
+    assert sam.post(f"{task}/claim").status_code == 302
+    html = page(sam.get("/inbox"))
+    assert "Diagnose incident" in html.split('id="mine"')[1].split('id="queue"')[0]
+    assert "Diagnose incident" not in page(browser("sara").get("/inbox")).split('id="queue"')[1]
+    sam.post(f"{task}/unclaim")
+    assert "Diagnose incident" in page(sam.get("/inbox")).split('id="queue"')[1]
+
+
+def test_a_bad_task_submission_is_422_with_errors_by_the_fields(browser):
+    report(browser("alice"))
+    sam = browser("sam")
+    task = task_link(page(sam.get("/inbox")), "Diagnose incident")
+    form = page(sam.get(task))
+    assert 'name="outcome"' in form and 'for="field-category"' in form
+    response = sam.post(task, data={"category": "network", "resolution_notes": "Typed with care"})
+    html = page(response)
+    assert response.status_code == 422
+    assert 'id="field-outcome-error"' in html
+    assert "Typed with care" in html
+    assert 'value="network" selected' in html
+
+
+def test_the_whole_incident_in_the_browser(browser):
+    alice = browser("alice")
+    report(alice)
+    sam = browser("sam")
+    task = task_link(page(sam.get("/inbox")), "Diagnose incident")
+    done = sam.post(
+        task,
+        data={
+            "category": "application",
+            "outcome": "resolve",
+            "resolution_code": "fix",
+            "resolution_notes": "Restarted the mail relay",
+        },
+    )
+    assert done.status_code == 302 and done.headers["Location"] == "/inbox"
+    html = page(alice.get("/tickets/INC0000001"))
+    assert "Resolved" in html and "Restarted the mail relay" in html
+    confirm = task_link(html, "Confirm the resolution")
+    assert alice.post(confirm, data={"accepted": "true"}).headers["Location"] == "/tickets/INC0000001"
+    closure = task_link(page(sam.get("/inbox")), "Document closure")
+    sam.post(closure, data={"closure_code": "solved_permanently", "closure_notes": "Relay restarted, all good"})
+    html = page(sam.get("/tickets/INC0000001"))
+    assert 'id="ticket-status"><span class="badge status">Closed' in html
+    history = html.split('id="history-title"')[1]
+    assert "sam" in history and "alice" in history
+    assert "Diagnose incident" in history and "<code>diagnose</code>" in history
+
+
+def test_requesters_see_only_their_own(browser):
+    report(browser("alice"))
+    ramon = browser("ramon")
+    assert ramon.get("/tickets/INC0000001").status_code == 404
+    task = task_link(page(browser("sam").get("/inbox")), "Diagnose incident")
+    assert ramon.get(task).status_code == 404
+
+
+def test_the_auditor_reads_everything_and_changes_nothing(browser):
+    report(browser("alice"))
+    sam = browser("sam")
+    task = task_link(page(sam.get("/inbox")), "Diagnose incident")
+    audrey = browser("audrey")
+    assert "Ticket raised" in page(audrey.get("/tickets/INC0000001"))
+    assert audrey.post(task, data={"outcome": "escalate", "category": "network"}).status_code == 403
+    assert audrey.post(f"{task}/claim").status_code == 403
+    assert audrey.post("/tickets/INC0000001/comments", data={"body": "hi", "visibility": "public"}).status_code == 403
+
+
+def test_work_notes_are_hidden_from_the_requester(browser):
+    alice = browser("alice")
+    report(alice)
+    sam = browser("sam")
+    sam.post("/tickets/INC0000001/comments", data={"body": "Relay logs show OOM", "visibility": "internal"})
+    sam.post("/tickets/INC0000001/comments", data={"body": "We are on it", "visibility": "public"})
+    html = page(alice.get("/tickets/INC0000001"))
+    assert "We are on it" in html and "Relay logs show OOM" not in html
+    assert "Relay logs show OOM" in page(sam.get("/tickets/INC0000001"))
+
+
+def test_pages_carry_security_headers(browser):
+    response = browser("alice").get("/portal")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
