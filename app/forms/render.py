@@ -39,8 +39,12 @@ def conditional_requirements(schema: dict) -> dict[str, list[str]]:
         for name, rule in condition.items():
             if "const" in rule:
                 value = rule["const"]
-                shown = _("yes") if value is True else _("no") if value is False else _humanise(value)
-                label = schema.get("properties", {}).get(name, {}).get("title", name)
+                prop = schema.get("properties", {}).get(name, {})
+                titles = dict(_choices(prop) or [])
+                shown = (
+                    _("yes") if value is True else _("no") if value is False else titles.get(value, _humanise(value))
+                )
+                label = prop.get("title", name)
                 words.append(_("%(field)s is “%(value)s”", field=label, value=shown))
         for name in part.get("then", {}).get("required", []):
             found.setdefault(name, []).append(_(" and ").join(words))
