@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db import Database
-from app.errors import Conflict
+from app.errors import Conflict, ServiceError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -37,6 +37,19 @@ def commit() -> None:
         if "deadlock" in str(err).lower() or "could not serialize" in str(err).lower():
             raise Conflict("someone else changed this at the same time; reload and try again") from err
         raise
+
+
+def commit_on_success(blueprint, on_error) -> None:
+    """Commit each successful changing request of the blueprint; a failed commit is rendered by on_error."""
+
+    @blueprint.after_request
+    def _commit(response):
+        if request.method not in SAFE_METHODS and response.status_code < 400:
+            try:
+                commit()
+            except ServiceError as err:
+                return on_error(err)
+        return response
 
 
 def close_db(_exc=None) -> None:

@@ -6,7 +6,7 @@ from werkzeug.exceptions import HTTPException
 from app.engine.bundle import BundleError
 from app.engine.runtime import EngineError
 from app.errors import BadRequest, ServiceError, Unauthorized, ValidationFailed
-from app.http import commit, get_db
+from app.http import commit_on_success, get_db
 from app.identity import service as identity
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -33,19 +33,12 @@ def authenticate():
     return None
 
 
-@bp.after_request
-def commit_changes(response):
-    if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
-        try:
-            commit()
-        except ServiceError as err:
-            return on_service_error(err)
-    return response
-
-
 @bp.errorhandler(ServiceError)
 def on_service_error(err: ServiceError):
     return error_response(err.status, err.code, err.message, err.fields)
+
+
+commit_on_success(bp, on_service_error)
 
 
 @bp.errorhandler(BundleError)

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.errors import ServiceError
-from app.http import commit, get_db
+from app.http import commit_on_success, get_db
 
 bp = Blueprint("web", __name__)
 
@@ -16,16 +16,6 @@ STATUS_TITLES = {
     409: "Changed meanwhile",
     422: "Check the form",
 }
-
-
-@bp.after_request
-def commit_changes(response):
-    if request.method == "POST" and response.status_code < 400:
-        try:
-            commit()
-        except ServiceError as err:
-            return on_service_error(err)
-    return response
 
 
 @bp.errorhandler(ServiceError)
@@ -71,3 +61,6 @@ def register(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return {"error": {"code": "bad_request", "message": str(err.description), "fields": {}}}, 400
         return render_template("error.html", title=_("Bad request"), message=err.description, status=400), 400
+
+
+commit_on_success(bp, on_service_error)
