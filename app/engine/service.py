@@ -37,6 +37,7 @@ class Outcome:
     report: RunReport
     completed_task: HumanTask | None = None
     new_tasks: list[HumanTask] = field(default_factory=list)
+    open_tasks: list[HumanTask] = field(default_factory=list)  # every task of the instance still open after the run
 
 
 # --- definitions -------------------------------------------------------------------------------
@@ -191,8 +192,11 @@ def start(db: Session, *, process_id: str, data: dict, actor: str | None, busine
 def complete_task(db: Session, *, task: HumanTask, data: dict, actor: str) -> Outcome:
     """Run a user task with validated form data. The caller has checked that actor may work it."""
     instance = _lock(db, task.instance_id)
-    db.refresh(task)
-    if task.status != "open":
+    # Read the status again under the lock: a completion that won the race has committed by now.
+    status = db.scalar(
+        select(HumanTask.status).where(HumanTask.id == task.id).execution_options(populate_existing=True)
+    )
+    if status != "open":
         raise Conflict("this task is no longer open")
     workflow, spec, subprocess_specs = _workflow(instance)
     run = runtime.Run(workflow, spec, subprocess_specs)
@@ -306,6 +310,8 @@ def _project_tasks(db: Session, instance: ProcessInstance, report: RunReport, ou
         )
         db.add(row)
         outcome.new_tasks.append(row)
+    still_open = [row for row in open_rows if row.id in ready]
+    outcome.open_tasks = sorted(still_open + outcome.new_tasks, key=lambda t: t.created_at)
 
 
 def waiting_timers(instance: ProcessInstance) -> list[dict]:

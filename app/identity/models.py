@@ -43,7 +43,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(secondary=membership, lazy="selectin")
-    manager: Mapped["User | None"] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+    manager: Mapped["User | None"] = relationship(remote_side=[id], lazy="select")
 
 
 class ApiToken(Base):

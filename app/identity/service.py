@@ -30,7 +30,6 @@ class Principal:
     email: str
     groups: frozenset[str]
     roles: frozenset[str]
-    manager: str | None = None
     locale: str = "en"
     tiers: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
@@ -62,7 +61,6 @@ def principal_of(user: User) -> Principal:
         email=user.email,
         groups=frozenset(g.name for g in user.groups),
         roles=frozenset(g.role for g in user.groups),
-        manager=user.manager.username if user.manager else None,
         locale=user.locale,
         tiers={g.name: g.tier for g in user.groups if g.tier},
     )

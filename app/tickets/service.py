@@ -238,10 +238,7 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: str | 
             put(name, report.data[name])
     if "hold_reason" in report.data and ticket.status != "On Hold":
         put("hold_reason", None)
-    open_tasks = list(
-        db.scalars(select(HumanTask).where(HumanTask.instance_id == outcome.instance.id, HumanTask.status == "open"))
-    )
-    agent_task = next((t for t in open_tasks if t.candidate_groups), None)
+    agent_task = next((t for t in outcome.open_tasks if t.candidate_groups), None)
     if agent_task is not None:
         put("assignment_group", agent_task.candidate_groups[0])
         put("assignee", agent_task.assignee)
@@ -396,7 +393,7 @@ def complete_task(db: Session, *, user: Principal, task_id: str, data: object) -
     outcome = engine.complete_task(db, task=task, data=clean, actor=user.username)
     if ticket is not None:
         _sync(db, ticket, outcome, actor=user.username)
-    return ticket, next_tasks(db, instance_id=task.instance_id)
+    return ticket, outcome.open_tasks
 
 
 def next_tasks(db: Session, *, instance_id: int) -> list[HumanTask]:
