@@ -49,7 +49,12 @@ class ProcessInstance(Base):
 
 class HumanTask(Base):
     __tablename__ = "human_task"
-    __table_args__ = (Index("ix_human_task_open_assignee", "status", "assignee"),)
+    __table_args__ = (
+        Index("ix_human_task_open_assignee", "status", "assignee"),
+        # Open tasks of one instance or ticket, found without scanning the tasks of earlier rounds.
+        Index("ix_human_task_instance_status", "instance_id", "status"),
+        Index("ix_human_task_business_key_status", "business_key", "status"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's UUID
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
