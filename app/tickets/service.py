@@ -206,14 +206,14 @@ def _raise(db: Session, *, user: Principal, kind: str, requester: str, title: st
     }
     outcome = engine.start(db, process_id=definition.process_id, data=data, actor=user.username, business_key=number)
     ticket.instance_id = outcome.instance.id
-    _sync(db, ticket, outcome, actor=user.username)
+    _sync(db, ticket, outcome)
     return ticket
 
 
 # --- keeping the ticket in step -----------------------------------------------------------------
 
 
-def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: str | None) -> None:
+def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome) -> None:
     report = outcome.report
     changes: dict[str, list] = {}
 
@@ -245,28 +245,19 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: str | 
     if not changes:
         return
     ticket.updated_at = now
-    public = {k: v for k, v in changes.items() if k in PUBLIC_FIELDS}
-    if public:
-        audit.record(
-            db,
-            kind="ticket_updated",
-            actor=actor,
-            ticket=ticket.number,
-            instance_id=ticket.instance_id,
-            changes=_iso(public),
-            public=True,
-        )
-    internal = {k: v for k, v in changes.items() if k not in PUBLIC_FIELDS}
-    if internal:
-        audit.record(
-            db,
-            kind="ticket_updated",
-            actor=actor,
-            ticket=ticket.number,
-            instance_id=ticket.instance_id,
-            changes=_iso(internal),
-            public=False,
-        )
+    # The process made these changes; the person's own input is in its task_completed event.
+    for public in (True, False):
+        part = {k: v for k, v in changes.items() if (k in PUBLIC_FIELDS) == public}
+        if part:
+            audit.record(
+                db,
+                kind="ticket_updated",
+                actor=None,
+                ticket=ticket.number,
+                instance_id=ticket.instance_id,
+                changes=_iso(part),
+                public=public,
+            )
 
 
 def _iso(changes: dict) -> dict:
@@ -392,7 +383,7 @@ def complete_task(db: Session, *, user: Principal, task_id: str, data: object) -
     clean = validate_submission(schema, data)
     outcome = engine.complete_task(db, task=task, data=clean, actor=user.username)
     if ticket is not None:
-        _sync(db, ticket, outcome, actor=user.username)
+        _sync(db, ticket, outcome)
     return ticket, outcome.open_tasks
 
 
@@ -483,7 +474,7 @@ def add_comment(db: Session, *, user: Principal, number: str, body, visibility) 
             db, instance_id=ticket.instance_id, name="caller_replied", payload={"reply": body}, actor=user.username
         )
         if outcome is not None:
-            _sync(db, ticket, outcome, actor=user.username)
+            _sync(db, ticket, outcome)
     return comment
 
 
