@@ -32,7 +32,7 @@ format: install
 test: lint test-sqlite test-pg acceptance acceptance-pg
 
 test-sqlite: install
-	$(PY) -m pytest -q
+	FLOWDESK_REQUIRE_FLOW_COVERAGE=1 $(PY) -m pytest -q
 
 test-pg: install pg-start
 	FLOWDESK_TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q

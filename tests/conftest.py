@@ -124,3 +124,47 @@ def api(app, database):
 
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+
+# --- sequence-flow coverage of the bundled diagrams -------------------------------------------------
+
+TAKEN: set[tuple[str, str, str]] = set()
+
+
+def pytest_configure(config):
+    from app.engine import runtime
+
+    runtime.flow_observer = lambda process, source, target: TAKEN.add((process, source, target))
+
+
+def flow_coverage() -> dict[str, tuple[int, list[str]]]:
+    """Process id -> (flows taken, ids of the flows no test took)."""
+    from lxml import etree
+
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    result = {}
+    for path in sorted((PROJECT / "processes").glob("*.bpmn")):
+        tree = etree.parse(str(path))
+        process = tree.find("bpmn:process", ns).get("id")
+        flows = tree.findall(".//bpmn:sequenceFlow", ns)
+        missing = [f.get("id") for f in flows if (process, f.get("sourceRef"), f.get("targetRef")) not in TAKEN]
+        result[process] = (len(flows) - len(missing), missing)
+    return result
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not TAKEN:
+        return
+    terminalreporter.section("sequence-flow coverage")
+    for process, (taken, missing) in flow_coverage().items():
+        total = taken + len(missing)
+        terminalreporter.write_line(f"{process}: {taken}/{total} flows taken ({100 * taken / total:.0f}%)")
+        if missing:
+            terminalreporter.write_line(f"  not taken: {', '.join(missing)}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # `make test` sets this on the full run: a flow no test takes fails the suite.
+    required = os.environ.get("FLOWDESK_REQUIRE_FLOW_COVERAGE") == "1" and exitstatus == 0 and TAKEN
+    if required and any(missing for _taken, missing in flow_coverage().values()):
+        session.exitstatus = 1

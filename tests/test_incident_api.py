@@ -246,3 +246,25 @@ def test_openapi_lists_every_route(api, app):
     documented = {p.replace("{", "<").replace("}", ">") for p in doc["paths"]}
     normalised = {r.replace("<int:", "<") for r in rules}
     assert normalised == documented
+
+
+def test_on_hold_at_first_level_resumes_there_when_cleared(api):
+    number = raise_incident(api)["number"]
+    work(api, "sam", number, {"outcome": "on_hold", "hold_reason": "awaiting_vendor", "category": "hardware"})
+    work(api, "sara", number, {"hold_cleared_note": "Replacement disk delivered"}, "await_hold_l1")
+    assert (open_task(api, number)["element_id"], api.get("sam", f"/api/v1/tickets/{number}")[1]["status"]) == (
+        "diagnose",
+        "In Progress",
+    )
+
+
+@pytest.mark.parametrize("tier_users,element", [(("arun",), "investigate_l2"), (("arun", "lee"), "investigate_l3")])
+def test_the_callers_reply_resumes_the_tier_that_waits_for_it(api, tier_users, element):
+    number = raise_incident(api)["number"]
+    work(api, "sam", number, {"outcome": "escalate", "category": "application"})
+    for user in tier_users[:-1]:
+        work(api, user, number, {"outcome": "escalate"})
+    work(api, tier_users[-1], number, {"outcome": "on_hold", "hold_reason": "awaiting_caller"})
+    status, _ = api.post("alice", f"/api/v1/tickets/{number}/comments", {"body": "Here it is", "visibility": "public"})
+    assert status == 201
+    assert open_task(api, number)["element_id"] == element

@@ -9,6 +9,7 @@ workflow of the same spec with the end event's data, so an instance never grows 
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -122,6 +123,22 @@ class Step:
     changes: dict[str, list]
     status: str | None
     manual: bool
+    came_from: str | None = None  # the element passed just before: the sequence flow taken is came_from -> element
+
+
+def _previous_element(task) -> str | None:
+    parent = task.parent
+    while parent is not None and not getattr(parent.task_spec, "bpmn_id", None):
+        parent = parent.parent
+    if parent is None:
+        return None
+    if type(task.task_spec).__name__ == "BoundaryEvent":
+        return None  # a boundary event is attached to its task, not reached through a flow
+    return parent.task_spec.bpmn_id
+
+
+# Called with (process id, source element id, target element id) for every flow a run takes; None: no tracing.
+flow_observer: Callable[[str, str, str], None] | None = None
 
 
 @dataclass
@@ -235,6 +252,10 @@ class Run:
         report.completed = self.workflow.is_completed()
         ready = self.workflow.get_tasks(state=TaskState.READY, manual=True)
         report.ready = [_ready_task(t) for t in ready]
+        if flow_observer is not None:
+            for task in ready:
+                if _previous_element(task):
+                    flow_observer(self.spec.name, _previous_element(task), task.task_spec.bpmn_id)
         for task in report.ready:
             if task.status:
                 report.status = task.status
@@ -284,8 +305,11 @@ class Run:
                 changes=_diff(parent_data, task.data),
                 status=status,
                 manual=bool(spec.manual),
+                came_from=_previous_element(task),
             )
             self.report.steps.append(step)
+            if flow_observer is not None and step.came_from:
+                flow_observer(self.spec.name, step.came_from, step.element_id)
             if status:
                 self.report.status = status
 
