@@ -10,11 +10,12 @@ from sqlalchemy import text
 
 from app import create_app
 from app.config import Settings, normalise_database_url
-from app.db import Base, Database
+from app.db import Database
 from app.demo import seed
 from app.engine import service as engine
 from app.identity.service import create_token, principal_of, user_by_name
 from app.migrate import upgrade
+from app.models import Base
 
 PG_URL = os.environ.get("FLOWDESK_TEST_DATABASE_URL")
 

@@ -28,6 +28,7 @@ START = {
     "service": None,
     "ci": None,
     "resume_at": None,
+    "raised_by_integration": False,
 }
 
 

@@ -80,4 +80,4 @@ def paging() -> tuple[int, int]:
     return limit, offset
 
 
-from app.api import processes, tickets  # noqa: E402,F401 - route modules register on bp
+from app.api import alerts, processes, tickets  # noqa: E402,F401 - route modules register on bp

@@ -151,6 +151,7 @@ class RunReport:
     rounds: int = 0  # how many times the run continued as new
     completed: bool = False
     waiting_events: list[dict] = field(default_factory=list)
+    thrown: list[dict] = field(default_factory=list)  # messages for other instances: {name, payload}
 
 
 def properties_of(task_spec) -> dict[str, str]:
@@ -248,6 +249,7 @@ class Run:
             self._guard(self.workflow.do_engine_steps)
             self._collect()
         report = self.report
+        report.thrown += self.thrown_messages()
         report.workflow = self.workflow
         report.completed = self.workflow.is_completed()
         ready = self.workflow.get_tasks(state=TaskState.READY, manual=True)
@@ -259,20 +261,39 @@ class Run:
         for task in report.ready:
             if task.status:
                 report.status = task.status
-        if ready:
-            merged: dict = {}
-            for task in ready:
-                merged.update(task.data)
-            report.data = merged
-        elif report.completed:
-            report.data = dict(self._last_end_data())
-        else:
-            waiting = self.workflow.get_tasks(state=TaskState.WAITING)
-            report.data = dict(waiting[0].data) if waiting else dict(self.workflow.data)
+        report.data = self.current_data()
         report.waiting_events = [
             {"element_id": e.name, "event_type": e.event_type, "value": e.value} for e in self.workflow.waiting_events()
         ]
         return report
+
+    def current_data(self) -> dict:
+        """The process data now: what the waiting user tasks (or timers, or the end) hold."""
+        ready = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        if ready:
+            merged: dict = {}
+            for task in ready:
+                merged.update(task.data)
+            return merged
+        if self.workflow.is_completed():
+            return dict(self._last_end_data())
+        waiting = self.workflow.get_tasks(state=TaskState.WAITING)
+        return dict(waiting[0].data) if waiting else dict(self.workflow.data)
+
+    def restart(self, data: dict) -> None:
+        """Continue as new from outside: a fresh workflow of the same spec with the current data updated by data."""
+        carried = {**self.current_data(), **data}
+        self.workflow = new_workflow(self.spec, self.subprocess_specs, carried)
+        self._seen = set()
+        self.report.rounds += 1
+
+    def thrown_messages(self) -> list[dict]:
+        """Messages the run threw for other instances (the engine's caller routes them)."""
+        return [
+            {"name": e.event_definition.name, "payload": e.payload}
+            for e in self.workflow.get_events()
+            if isinstance(e.event_definition, MessageEventDefinition)
+        ]
 
     def _guard(self, action):
         try:

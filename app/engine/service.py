@@ -228,6 +228,27 @@ def deliver_message(db: Session, *, instance_id: int, name: str, payload: dict, 
     return _finish(db, instance, run.advance(), actor=actor)
 
 
+def restart(db: Session, *, instance_id: int, data: dict, actor: str | None, reason: str) -> Outcome:
+    """End the instance's current round and start it again from its start event with the current data
+    updated by data: how the outside (a resolved problem, a cleared alert) sends a ticket to another entry
+    of its diagram. The diagram's entry gateway decides where the new round goes."""
+    instance = _lock(db, instance_id)
+    workflow, spec, subprocess_specs = _workflow(instance)
+    run = runtime.Run(workflow, spec, subprocess_specs)
+    run.restart(data)
+    audit.record(
+        db,
+        kind="restarted",
+        actor=actor,
+        ticket=instance.business_key,
+        instance_id=instance.id,
+        process_id=instance.definition.process_id,
+        process_version=instance.definition.version,
+        changes={"reason": [None, reason], **{k: [None, v] for k, v in data.items()}},
+    )
+    return _finish(db, instance, run.advance(), actor=actor)
+
+
 def _status(report: RunReport) -> str:
     if report.completed:
         return "completed"

@@ -2,11 +2,7 @@
 
 from alembic import context
 
-import app.audit.models  # noqa: F401 - register tables
-import app.engine.models  # noqa: F401
-import app.identity.models  # noqa: F401
-import app.tickets.models  # noqa: F401
-from app.db import Base
+from app.models import Base
 
 config = context.config
 engine = config.attributes["engine"]

@@ -202,6 +202,7 @@ def _raise(db: Session, *, user: Principal, kind: str, requester: str, title: st
         "title": title,
         "description": description,
         "resume_at": None,
+        "raised_by_integration": user.has("integration"),
         **extra,
     }
     outcome = engine.start(db, process_id=definition.process_id, data=data, actor=user.username, business_key=number)
@@ -262,6 +263,25 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome) -> None:
 
 def _iso(changes: dict) -> dict:
     return {k: [v.isoformat() if hasattr(v, "isoformat") else v for v in pair] for k, pair in changes.items()}
+
+
+def resolve_elsewhere(db: Session, *, ticket: Ticket, code: str, notes: str, actor: str | None, reason: str) -> bool:
+    """Resolve an incident from outside its own work (its problem was fixed, its alert cleared) through its
+    process: the process restarts at its "resolved elsewhere" entry and asks for confirmation or closure.
+    False when the incident was already resolved or closed (nothing changes)."""
+    if ticket.kind != "incident" or ticket.status in ("Resolved", "Closed", "Cancelled") or not ticket.instance_id:
+        return False
+    data = {
+        "resume_at": "resolved",
+        "outcome": "resolve",
+        "resolution_code": code,
+        "resolution_notes": notes,
+        "hold_reason": None,
+        "accepted": None,
+    }
+    outcome = engine.restart(db, instance_id=ticket.instance_id, data=data, actor=actor, reason=reason)
+    _sync(db, ticket, outcome)
+    return True
 
 
 # --- tasks --------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Monitoring alerts (Prometheus Alertmanager webhooks) turned into incidents."""

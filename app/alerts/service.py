@@ -1,0 +1,116 @@
+"""Alertmanager webhook (version 4): one open incident per alert fingerprint, raised as the monitoring user.
+
+A firing alert with no open incident raises one; firing again updates it (a count and an internal work
+note); a resolved alert resolves its incident through the incident's process; a resolved alert with an
+unknown fingerprint is ignored.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.alerts.models import AlertLink
+from app.db import utcnow
+from app.errors import Forbidden, ValidationFailed
+from app.identity.service import Principal
+from app.tickets import service as tickets
+from app.tickets.models import Comment, Ticket
+
+# severity label -> (impact, urgency); admins will edit this mapping (it is data, not code)
+SEVERITY = {
+    "critical": ("high", "high"),
+    "major": ("high", "medium"),
+    "warning": ("medium", "medium"),
+    "minor": ("low", "medium"),
+    "info": ("low", "low"),
+}
+
+
+@dataclass
+class WebhookResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+
+
+def _check(payload: object) -> list[dict]:
+    if not isinstance(payload, dict):
+        raise ValidationFailed("the body must be an Alertmanager webhook object", {"body": ["Expected an object."]})
+    fields: dict[str, list[str]] = {}
+    if str(payload.get("version")) != "4":
+        fields["version"] = ["Only version 4 of the Alertmanager webhook is understood."]
+    alerts = payload.get("alerts")
+    if not isinstance(alerts, list):
+        fields["alerts"] = ["Expected a list of alerts."]
+        alerts = []
+    for i, alert in enumerate(alerts):
+        if not isinstance(alert, dict) or not isinstance(alert.get("fingerprint"), str) or not alert["fingerprint"]:
+            fields.setdefault(f"alerts[{i}].fingerprint", []).append("Every alert needs its fingerprint.")
+        elif alert.get("status") not in ("firing", "resolved"):
+            fields.setdefault(f"alerts[{i}].status", []).append("Expected firing or resolved.")
+    if fields:
+        raise ValidationFailed("the webhook has errors: " + ", ".join(sorted(fields)), fields)
+    return alerts
+
+
+def _open_link(db: Session, fingerprint: str) -> AlertLink | None:
+    return db.scalar(select(AlertLink).where(AlertLink.fingerprint == fingerprint, AlertLink.is_open.is_(True)))
+
+
+def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
+    if not user.has("integration"):
+        raise Forbidden("only the monitoring integration sends alerts")
+    result = WebhookResult()
+    for alert in _check(payload):
+        labels = alert.get("labels") or {}
+        annotations = alert.get("annotations") or {}
+        link = _open_link(db, alert["fingerprint"])
+        if alert["status"] == "resolved":
+            if link is not None:
+                ticket = db.scalar(select(Ticket).where(Ticket.number == link.ticket))
+                notes = f"Monitoring reports the alert {link.alertname} resolved at {alert.get('endsAt', 'now')}."
+                tickets.resolve_elsewhere(
+                    db, ticket=ticket, code="fix", notes=notes, actor=user.username, reason="alert resolved"
+                )
+                link.is_open, link.resolved_at = False, utcnow()
+                result.resolved.append(link.ticket)
+            continue
+        if link is not None:
+            link.fired += 1
+            link.last_seen = utcnow()
+            ticket = db.scalar(select(Ticket).where(Ticket.number == link.ticket))
+            db.add(
+                Comment(
+                    ticket_id=ticket.id,
+                    author=user.username,
+                    visibility="internal",
+                    at=utcnow(),
+                    body=f"Alert {link.alertname} fired again ({link.fired} times in all).",
+                )
+            )
+            result.updated.append(link.ticket)
+            continue
+        name = str(labels.get("alertname") or "Alert")
+        impact, urgency = SEVERITY.get(str(labels.get("severity", "")).lower(), ("medium", "medium"))
+        summary = str(annotations.get("summary") or name)[:200]
+        description = "\n".join(
+            [str(annotations.get("description") or summary), "", "Labels:"]
+            + [f"  {k}={v}" for k, v in sorted(labels.items())]
+            + [f"Source: {alert.get('generatorURL', '')}"]
+        )
+        ticket = tickets.create_incident(
+            db,
+            user=user,
+            title=summary,
+            description=description,
+            impact=impact,
+            urgency=urgency,
+            service=labels.get("service"),
+            ci=labels.get("instance"),
+            category=labels.get("category"),
+        )
+        db.add(AlertLink(fingerprint=alert["fingerprint"], ticket=ticket.number, alertname=name))
+        db.flush()
+        result.created.append(ticket.number)
+    return result

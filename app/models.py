@@ -1,0 +1,24 @@
+"""Every table of Flowdesk, imported in one place (migrations and tests need the whole metadata)."""
+
+from app.alerts.models import AlertLink
+from app.audit.models import AuditEvent
+from app.db import Base
+from app.engine.models import HumanTask, HumanTaskGroup, ProcessDefinition, ProcessInstance
+from app.identity.models import ApiToken, Group, User
+from app.tickets.models import Comment, Ticket, TicketCounter
+
+__all__ = [
+    "AlertLink",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Comment",
+    "Group",
+    "HumanTask",
+    "HumanTaskGroup",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "Ticket",
+    "TicketCounter",
+    "User",
+]

@@ -1,0 +1,95 @@
+"""Monitoring alerts: one incident per fingerprint, updates, resolution through the incident's process."""
+
+from sqlalchemy import select
+
+from app.tickets import service as tickets
+from app.tickets.models import Ticket
+
+
+def webhook(status, fingerprint, severity="critical", **labels):
+    return {
+        "version": "4",
+        "status": status,
+        "receiver": "flowdesk",
+        "groupLabels": {},
+        "commonLabels": {},
+        "alerts": [
+            {
+                "status": status,
+                "fingerprint": fingerprint,
+                "labels": {"alertname": "MailDown", "severity": severity, "instance": "mail-01", **labels},
+                "annotations": {"summary": "Mail relay mail-01 is down"},
+                "startsAt": "2026-11-24T10:00:00Z",
+                "endsAt": "2026-11-24T10:30:00Z",
+                "generatorURL": "http://prometheus.local/graph",
+            }
+        ],
+    }
+
+
+def post(api, body, user="monitor"):
+    return api.post(user, "/api/v1/alerts/alertmanager", body)
+
+
+def test_an_alert_opens_one_incident_updates_it_and_resolves_it(api):
+    status, first = post(api, webhook("firing", "fp1"))
+    assert status == 200 and first == {"created": ["INC0000001"], "updated": [], "resolved": []}
+    ticket = api.get("sam", "/api/v1/tickets/INC0000001")[1]
+    assert (ticket["requester"], ticket["priority"], ticket["ci"]) == ("monitor", "critical", "mail-01")
+    assert ticket["title"] == "Mail relay mail-01 is down" and "alertname=MailDown" in ticket["description"]
+    assert post(api, webhook("firing", "fp1"))[1] == {"created": [], "updated": ["INC0000001"], "resolved": []}
+    notes = api.get("sam", "/api/v1/tickets/INC0000001/comments")[1]
+    assert notes[-1]["visibility"] == "internal" and "fired again" in notes[-1]["body"]
+    assert post(api, webhook("resolved", "fp1"))[1] == {"created": [], "updated": [], "resolved": ["INC0000001"]}
+    resolved = api.get("sam", "/api/v1/tickets/INC0000001")[1]
+    assert resolved["status"] == "Resolved" and resolved["resolved_at"]
+    (task,) = api.get("admin", "/api/v1/tickets/INC0000001/tasks")[1]
+    assert (task["element_id"], task["candidate_groups"]) == ("document_closure", ["service-desk"])
+    history = api.get("audrey", "/api/v1/tickets/INC0000001/history")[1]
+    assert any(e["kind"] == "restarted" and e["actor"] == "monitor" for e in history)
+    status, _ = api.post(
+        "sam",
+        f"/api/v1/tasks/{task['id']}/complete",
+        {"data": {"closure_code": "solved_permanently", "closure_notes": "Relay restarted by ops"}},
+    )
+    assert status == 200 and api.get("sam", "/api/v1/tickets/INC0000001")[1]["status"] == "Closed"
+
+
+def test_a_resolved_alert_nobody_knows_is_ignored(api):
+    assert post(api, webhook("resolved", "unknown"))[1] == {"created": [], "updated": [], "resolved": []}
+    assert api.get("sam", "/api/v1/incidents")[1] == []
+
+
+def test_after_resolution_the_same_alert_opens_a_new_incident(api):
+    post(api, webhook("firing", "fp2"))
+    post(api, webhook("resolved", "fp2"))
+    assert post(api, webhook("firing", "fp2"))[1]["created"] == ["INC0000002"]
+
+
+def test_only_the_monitoring_user_posts_alerts_and_bad_payloads_are_named(api):
+    assert post(api, webhook("firing", "fp3"), user="alice")[0] == 403
+    assert post(api, webhook("firing", "fp3"), user="sam")[0] == 403
+    status, body = post(api, {"version": "3", "alerts": [{"status": "firing"}]})
+    assert status == 422
+    assert set(body["error"]["fields"]) == {"version", "alerts[0].fingerprint"}
+    assert api.get("sam", "/api/v1/incidents")[1] == []
+
+
+def test_severity_sets_impact_and_urgency(api):
+    post(api, webhook("firing", "fp4", severity="warning"))
+    ticket = api.get("sam", "/api/v1/tickets/INC0000001")[1]
+    assert (ticket["impact"], ticket["urgency"], ticket["priority"]) == ("medium", "medium", "medium")
+
+
+def test_a_persons_incident_resolved_elsewhere_asks_the_requester(api, database):
+    api.post("alice", "/api/v1/incidents", {"title": "VPN drops", "impact": "medium", "urgency": "high"})
+    with database.unit_of_work() as db:
+        ticket = db.scalar(select(Ticket).where(Ticket.number == "INC0000001"))
+        assert tickets.resolve_elsewhere(
+            db, ticket=ticket, code="workaround", notes="Known error: reconnect", actor="lee", reason="problem resolved"
+        )
+        assert not tickets.resolve_elsewhere(db, ticket=ticket, code="fix", notes="again", actor="lee", reason="x")
+    ticket = api.get("alice", "/api/v1/tickets/INC0000001")[1]
+    assert (ticket["status"], ticket["resolution_code"]) == ("Resolved", "workaround")
+    (task,) = api.get("alice", "/api/v1/tickets/INC0000001/tasks")[1]
+    assert (task["element_id"], task["assignee"]) == ("confirm_resolution", "alice")
