@@ -62,6 +62,44 @@ def create_incident():
     return jsonify(ticket_json(ticket)), 201
 
 
+PROBLEM_BODY = {
+    "type": "object",
+    "required": ["title", "incidents"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "description": {"type": "string"},
+        "incidents": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+@route(
+    bp,
+    "/problems",
+    "POST",
+    summary="Raise a problem linked to incidents",
+    body=PROBLEM_BODY,
+    responses={201: "the new problem"},
+)
+def create_problem():
+    body = json_body()
+    problem = tickets.create_problem(
+        get_db(),
+        user=g.user,
+        title=body.get("title"),
+        description=body.get("description"),
+        incidents=body.get("incidents", []),
+    )
+    return jsonify(_ticket(problem)), 201
+
+
+def _ticket(ticket) -> dict:
+    body = ticket_json(ticket)
+    if ticket.kind == "problem":
+        body["links"]["incidents"] = [t.number for t in tickets.linked_incidents(get_db(), problem=ticket)]
+    return body
+
+
 @route(bp, "/incidents", "GET", summary="List incidents", query=LIST_QUERY)
 def list_incidents():
     limit, offset = paging()
@@ -86,7 +124,7 @@ def get_incident(number):
 
 @route(bp, "/tickets/<number>", "GET", summary="Any ticket")
 def get_ticket(number):
-    return jsonify(ticket_json(tickets.get_ticket(get_db(), user=g.user, number=number)))
+    return jsonify(_ticket(tickets.get_ticket(get_db(), user=g.user, number=number)))
 
 
 @route(bp, "/tickets/<number>/tasks", "GET", summary="A ticket's open tasks")

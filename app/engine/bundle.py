@@ -312,6 +312,7 @@ def _check_scripts(tree: etree._Element, file: str) -> list[Problem]:
         (".//bpmn:timeCycle", "timer expression", "eval"),
         (".//bpmn:loopCardinality", "cardinality", "eval"),
         (".//bpmn:completionCondition", "completion condition", "eval"),
+        (".//spiffworkflow:messagePayload", "message payload", "eval"),
     )
     for xpath, what, mode in checks:
         for el in tree.xpath(xpath, namespaces=NS):

@@ -166,6 +166,76 @@ def create_incident(
     )
 
 
+def create_problem(db: Session, *, user: Principal, title, description, incidents) -> Ticket:
+    """A problem raised by an agent, linked to the incidents it explains."""
+    if not user.is_agent:
+        raise Forbidden("only agents raise problems")
+    fields: dict[str, list[str]] = {}
+    title = _text(fields, "title", title, required=True, limit=200)
+    description = _text(fields, "description", description, required=False, limit=20_000) or ""
+    numbers = incidents if isinstance(incidents, list) else None
+    if numbers is None or not all(isinstance(n, str) for n in numbers):
+        fields.setdefault("incidents", []).append("Expected a list of incident numbers.")
+        numbers = []
+    linked = list(
+        db.scalars(select(Ticket).where(Ticket.number.in_([n.upper() for n in numbers]), Ticket.kind == "incident"))
+    )
+    unknown = sorted({n.upper() for n in numbers} - {t.number for t in linked})
+    if unknown:
+        fields.setdefault("incidents", []).append("No such incident: " + ", ".join(unknown))
+    if fields:
+        raise ValidationFailed("the problem has errors: " + ", ".join(sorted(fields)), fields)
+    problem = _raise(db, user=user, kind="problem", requester=user.username, title=title, description=description)
+    for incident in linked:
+        audit.record(
+            db,
+            kind="linked_to_problem",
+            actor=user.username,
+            ticket=incident.number,
+            instance_id=incident.instance_id,
+            changes={"problem": [incident.problem_number, problem.number]},
+        )
+        incident.problem_number = problem.number
+    return problem
+
+
+def linked_incidents(db: Session, *, problem: Ticket) -> list[Ticket]:
+    return list(db.scalars(select(Ticket).where(Ticket.problem_number == problem.number).order_by(Ticket.id)))
+
+
+def _route_messages(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: str | None) -> None:
+    """Deliver what a problem's process announced to the incidents linked to it."""
+    for message in outcome.report.thrown:
+        payload = message.get("payload") or {}
+        for incident in linked_incidents(db, problem=ticket):
+            if message["name"] == "known_error" and incident.status not in ("Closed", "Cancelled"):
+                body = f"Known error {ticket.number}: {payload.get('workaround') or ''}".strip()
+                comment = Comment(
+                    ticket_id=incident.id, author=actor or "flowdesk", body=body, visibility="public", at=utcnow()
+                )
+                db.add(comment)
+                db.flush()
+                audit.record(
+                    db,
+                    kind="comment_added",
+                    actor=actor,
+                    ticket=incident.number,
+                    instance_id=incident.instance_id,
+                    public=True,
+                    changes={"comment": [None, comment.id], "visibility": [None, "public"]},
+                )
+            elif message["name"] == "problem_resolved":
+                notes = f"Resolved by problem {ticket.number}: {payload.get('fix_notes') or ''}".strip()
+                resolve_elsewhere(
+                    db,
+                    ticket=incident,
+                    code="fix",
+                    notes=notes,
+                    actor=actor,
+                    reason=f"problem {ticket.number} resolved",
+                )
+
+
 def _raise(db: Session, *, user: Principal, kind: str, requester: str, title: str, description: str, **extra) -> Ticket:
     definition = engine.latest_definition(db, process_id=PROCESS[kind])
     if definition is None:
@@ -208,6 +278,7 @@ def _raise(db: Session, *, user: Principal, kind: str, requester: str, title: st
     outcome = engine.start(db, process_id=definition.process_id, data=data, actor=user.username, business_key=number)
     ticket.instance_id = outcome.instance.id
     _sync(db, ticket, outcome)
+    _route_messages(db, ticket, outcome, actor=user.username)
     return ticket
 
 
@@ -404,6 +475,7 @@ def complete_task(db: Session, *, user: Principal, task_id: str, data: object) -
     outcome = engine.complete_task(db, task=task, data=clean, actor=user.username)
     if ticket is not None:
         _sync(db, ticket, outcome)
+        _route_messages(db, ticket, outcome, actor=user.username)
     return ticket, outcome.open_tasks
 
 

@@ -18,6 +18,8 @@ EVENT_LABELS = {
     "message_received": _l("Message received"),
     "continued_as_new": _l("New round"),
     "process_deployed": _l("Process deployed"),
+    "linked_to_problem": _l("Linked to a problem"),
+    "restarted": _l("Restarted at another entry"),
 }
 PRIORITY_LABELS = {"critical": _l("Critical"), "high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 
