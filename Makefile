@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLOWDESK := $(VENV)/bin/flowdesk
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-ACCEPTANCE := ../shared/acceptance/test_incidents.py ../shared/acceptance/test_processes.py ../shared/acceptance/test_alerts.py ../shared/acceptance/test_problems.py
+ACCEPTANCE := $(addprefix ../shared/acceptance/,test_incidents.py test_processes.py test_alerts.py test_problems.py test_requests.py)
 
 .PHONY: install run lint format test test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench messages
 

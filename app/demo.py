@@ -1,8 +1,11 @@
-"""Demo data (`flowdesk seed-demo`): the groups and users of the contract. Running it twice changes nothing."""
+"""Demo data (`flowdesk seed-demo`): the groups, users and catalog items of the contract.
+
+Running it twice changes nothing."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.catalog.service import seed_items
 from app.identity.models import Group, User
 from app.identity.service import hash_password
 
@@ -75,4 +78,5 @@ def seed(db: Session) -> int:
     for group_name, manager in GROUP_MANAGERS.items():
         if groups[group_name].manager_id is None:
             groups[group_name].manager_id = users[manager].id
+    seed_items(db)
     return created

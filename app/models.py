@@ -2,12 +2,14 @@
 
 from app.alerts.models import AlertLink
 from app.audit.models import AuditEvent
+from app.catalog.models import CatalogItem
 from app.db import Base
 from app.engine.models import HumanTask, HumanTaskGroup, ProcessDefinition, ProcessInstance
 from app.identity.models import ApiToken, Group, User
 from app.tickets.models import Comment, Ticket, TicketCounter
 
 __all__ = [
+    "CatalogItem",
     "AlertLink",
     "ApiToken",
     "AuditEvent",

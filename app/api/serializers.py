@@ -45,6 +45,8 @@ def ticket_json(t: Ticket) -> dict:
             "breached": t.sla_breached,
         },
         "links": {"parent": t.parent_number, "problem": t.problem_number, "incidents": []},
+        "item": t.item_key,
+        "details": t.details or {},
     }
 
 

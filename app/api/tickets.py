@@ -5,6 +5,7 @@ from flask import g, jsonify, request
 from app.api import bp, json_body, paging
 from app.api.openapi import route
 from app.api.serializers import comment_json, event_json, task_json, ticket_json
+from app.catalog import service as catalog
 from app.errors import ValidationFailed
 from app.http import get_db
 from app.tickets import service as tickets
@@ -60,6 +61,37 @@ def create_incident():
         raise ValidationFailed("unknown fields", {name: ["No such field."] for name in sorted(unknown)})
     ticket = tickets.create_incident(get_db(), user=g.user, **{k: body.get(k) for k in INCIDENT_BODY["properties"]})
     return jsonify(ticket_json(ticket)), 201
+
+
+REQUEST_BODY = {
+    "type": "object",
+    "required": ["item", "fields"],
+    "properties": {"item": {"type": "string"}, "fields": {"type": "object"}},
+}
+
+
+@route(bp, "/catalog", "GET", summary="What can be ordered, each item with its form")
+def list_catalog():
+    return jsonify(
+        [
+            {
+                "key": i.key,
+                "name": i.name,
+                "description": i.description,
+                "cost": i.cost,
+                "needs_approval": i.approval != "none",
+                "form": {"schema": i.form, "ui_schema": i.ui_form},
+            }
+            for i in catalog.active_items(get_db())
+        ]
+    )
+
+
+@route(bp, "/requests", "POST", summary="Order a catalog item", body=REQUEST_BODY, responses={201: "the new request"})
+def create_request():
+    body = json_body()
+    ticket = tickets.create_request(get_db(), user=g.user, item=body.get("item"), fields=body.get("fields"))
+    return jsonify(_ticket(ticket)), 201
 
 
 PROBLEM_BODY = {

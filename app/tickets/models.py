@@ -43,6 +43,9 @@ class Ticket(Base):
     sla_breached: Mapped[bool] = mapped_column(default=False)
     parent_number: Mapped[str | None] = mapped_column(String(20))
     problem_number: Mapped[str | None] = mapped_column(String(20))
+    # A request's catalog item and the fields the requester filled in (bounded by the item's form).
+    item_key: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.catalog import service as catalog
 from app.db import utcnow
 from app.engine import service as engine
 from app.engine.models import HumanTask, HumanTaskGroup
@@ -37,15 +38,13 @@ def can_see(user: Principal, ticket: Ticket, db: Session | None = None) -> bool:
         return True
     if db is None:
         return False
-    # An approver sees the tickets that wait for their decision.
-    return (
-        db.scalar(
-            select(HumanTask.id)
-            .where(HumanTask.business_key == ticket.number, HumanTask.assignee == user.username)
-            .limit(1)
-        )
-        is not None
+    # An approver sees the tickets that wait (or waited) for their decision: assigned to them or to their group.
+    for_me = HumanTask.assignee == user.username
+    for_my_groups = HumanTask.id.in_(
+        select(HumanTaskGroup.task_id).where(HumanTaskGroup.group_name.in_(user.groups or {""}))
     )
+    query = select(HumanTask.id).where(HumanTask.business_key == ticket.number, or_(for_me, for_my_groups)).limit(1)
+    return db.scalar(query) is not None
 
 
 def get_ticket(db: Session, *, user: Principal, number: str, kind: str | None = None) -> Ticket:
@@ -166,6 +165,39 @@ def create_incident(
     )
 
 
+def create_request(db: Session, *, user: Principal, item, fields) -> Ticket:
+    """A service request for a catalog item, its fields checked against the item's form."""
+    if not user.has("requester", "agent", "manager", "approver", "admin"):
+        raise Forbidden("your role cannot order from the catalog")
+    catalog_item = catalog.item_by_key(db, key=item) if isinstance(item, str) else None
+    if catalog_item is None:
+        raise ValidationFailed("no such catalog item", {"item": ["Choose an item of the catalog."]})
+    clean = validate_submission(catalog_item.form, fields if fields is not None else {})
+    requester = db.scalar(select(User).where(User.username == user.username))
+    manager = requester.manager.username if requester.manager is not None else None
+    summary = "\n".join(f"{catalog_item.form['properties'][k].get('title', k)}: {v}" for k, v in clean.items())
+    return _raise(
+        db,
+        user=user,
+        kind="request",
+        requester=user.username,
+        title=catalog_item.name,
+        description=summary,
+        item_key=catalog_item.key,
+        details=clean,
+        process_data={
+            "item": catalog_item.key,
+            "item_name": catalog_item.name,
+            "cost": catalog_item.cost,
+            "needs_approval": catalog_item.approval == "manager",
+            "manager": manager,
+            "fulfillment_group": catalog_item.fulfillment_group,
+            "automated": catalog_item.automated,
+            "fields": clean,
+        },
+    )
+
+
 def create_problem(db: Session, *, user: Principal, title, description, incidents) -> Ticket:
     """A problem raised by an agent, linked to the incidents it explains."""
     if not user.is_agent:
@@ -236,7 +268,19 @@ def _route_messages(db: Session, ticket: Ticket, outcome: engine.Outcome, *, act
                 )
 
 
-def _raise(db: Session, *, user: Principal, kind: str, requester: str, title: str, description: str, **extra) -> Ticket:
+def _raise(
+    db: Session,
+    *,
+    user: Principal,
+    kind: str,
+    requester: str,
+    title: str,
+    description: str,
+    process_data: dict | None = None,
+    **extra,
+) -> Ticket:
+    """Number, store and start a ticket; extra are ticket columns, also handed to the process unless
+    process_data says what the process gets beyond the basics."""
     definition = engine.latest_definition(db, process_id=PROCESS[kind])
     if definition is None:
         raise Conflict(f"the {PROCESS[kind]} process is not deployed")
@@ -264,7 +308,9 @@ def _raise(db: Session, *, user: Principal, kind: str, requester: str, title: st
         actor=user.username,
         ticket=number,
         public=True,
-        changes={k: [None, v] for k, v in {"title": title, "requester": requester, **extra}.items() if v is not None},
+        changes={
+            k: [None, v] for k, v in {"title": title, "requester": requester, **extra}.items() if v not in (None, {})
+        },
     )
     data = {
         "number": number,
@@ -273,7 +319,7 @@ def _raise(db: Session, *, user: Principal, kind: str, requester: str, title: st
         "description": description,
         "resume_at": None,
         "raised_by_integration": user.has("integration"),
-        **extra,
+        **(extra if process_data is None else process_data),
     }
     outcome = engine.start(db, process_id=definition.process_id, data=data, actor=user.username, business_key=number)
     ticket.instance_id = outcome.instance.id
