@@ -165,3 +165,24 @@ def test_pages_carry_security_headers(browser):
     response = browser("alice").get("/portal")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_request_ordered_in_the_portal_is_approved_by_the_manager_there(browser):
+    alice = browser("alice")
+    assert "Software access" in page(alice.get("/portal"))
+    bad = alice.post("/portal/catalog/software-access", data={"application": "crm"})
+    assert bad.status_code == 422 and 'id="field-justification-error"' in page(bad)
+    good = alice.post(
+        "/portal/catalog/software-access",
+        data={"application": "crm", "access_level": "read", "justification": "I join the sales team"},
+    )
+    assert good.headers["Location"] == "/tickets/REQ0000001"
+    assert "Awaiting Approval" in page(alice.get("/tickets/REQ0000001"))
+    maria = browser("maria")
+    waiting = page(maria.get("/portal")).split('id="waiting"')[1]
+    task = task_link(waiting, "Approve as manager")
+    assert "REQ0000001" in waiting and "alice" in waiting
+    done = maria.post(task, data={"decision": "approve", "comment": "Welcome"})
+    assert done.headers["Location"] == "/tickets/REQ0000001"
+    assert "In Fulfillment" in page(alice.get("/tickets/REQ0000001"))
+    assert alice.get("/portal/catalog/yacht").status_code == 404

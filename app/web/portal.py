@@ -4,7 +4,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.errors import ValidationFailed
+from app.catalog import service as catalog
+from app.errors import NotFound, ValidationFailed
+from app.forms.render import coerce, render
 from app.http import get_db
 from app.tickets import service as tickets
 from app.web import bp
@@ -13,14 +15,46 @@ INCIDENT_FIELDS = ("title", "description", "impact", "urgency", "service", "cate
 
 
 def _page(form: dict, errors: dict, status: int = 200):
-    mine = tickets.list_tickets(get_db(), user=current_user, requester=current_user.username, limit=100)
-    return render_template("portal.html", tickets=mine, form=form, errors=errors), status
+    db = get_db()
+    mine = tickets.list_tickets(db, user=current_user, requester=current_user.username, limit=100)
+    waiting = tickets.open_tasks_for(db, user=current_user, limit=100)
+    related = tickets.tickets_by_number(db, numbers={t.business_key for t in waiting if t.business_key})
+    return render_template(
+        "portal.html",
+        tickets=mine,
+        form=form,
+        errors=errors,
+        waiting=waiting,
+        related=related,
+        catalog_items=catalog.active_items(db),
+    ), status
 
 
 @bp.route("/portal")
 @login_required
 def portal():
     return _page({}, {})
+
+
+@bp.route("/portal/catalog/<key>", methods=["GET", "POST"])
+@login_required
+def order(key):
+    db = get_db()
+    item = catalog.item_by_key(db, key=key)
+    if item is None:
+        raise NotFound(_("There is no such catalog item."))
+    data, errors, status = {}, {}, 200
+    if request.method == "POST":
+        data = coerce(item.form, request.form)
+        try:
+            ticket = tickets.create_request(db, user=current_user, item=key, fields=data)
+        except ValidationFailed as err:
+            errors, status = err.fields, 422
+        else:
+            flash(_("Request %(number)s is submitted.", number=ticket.number))
+            return redirect(url_for("web.ticket", number=ticket.number))
+    fields = render(item.form, item.ui_form, data, errors)
+    return render_template("order.html", item=item, fields=fields, errors=errors), status
 
 
 @bp.route("/portal/incidents", methods=["POST"])
