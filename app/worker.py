@@ -1,24 +1,98 @@
-"""The background worker loop. Timers, message deliveries and the outbox are added to it as they arrive;
-for now it only keeps the loop, its stop signal and its database handle in place."""
+"""The background worker: leases due jobs (waiting timers) and fires each in its own transaction.
+
+Several workers may run at once (`flowdesk worker`, or the thread inside `flowdesk serve`): a job is
+leased with a compare-and-set UPDATE (FOR UPDATE SKIP LOCKED on PostgreSQL) and marked done in the same
+transaction that saves the instance, so it fires once; a worker that dies holding a lease only delays
+the job until the lease expires. A job that keeps failing is retried with backoff, then shown as failed.
+"""
 
 import logging
+import os
+import socket
 import threading
+from datetime import timedelta
 
-from app.db import Database
+from sqlalchemy import or_, select, update
+
+from app.db import Database, utcnow
+from app.engine.models import Job
+from app.tickets import service as tickets
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 5
+BATCH = 20
 
 
-def run_once(database: Database) -> int:
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def lease_due_jobs(database: Database, *, owner: str, limit: int = BATCH) -> list[int]:
+    now = utcnow()
+    due = or_(
+        (Job.status == "waiting") & (Job.due_at <= now),
+        (Job.status == "running") & (Job.lease_until < now),  # its worker died: take it over
+    )
+    with database.unit_of_work() as db:
+        candidates = select(Job.id).where(due).order_by(Job.due_at).limit(limit)
+        if not database.is_sqlite:
+            candidates = candidates.with_for_update(skip_locked=True)
+        ids = list(db.scalars(candidates))
+        if not ids:
+            return []
+        db.execute(
+            update(Job)
+            .where(Job.id.in_(ids), due)
+            .values(status="running", lease_owner=owner, lease_until=now + LEASE, updated_at=now)
+        )
+    with database.reader() as db:
+        return list(
+            db.scalars(select(Job.id).where(Job.id.in_(ids), Job.lease_owner == owner, Job.status == "running"))
+        )
+
+
+def run_job(database: Database, *, job_id: int, owner: str) -> bool:
+    """Fire one leased job; True when it ran, False when it failed (and was rescheduled or given up)."""
+    try:
+        with database.unit_of_work() as db:
+            job = db.get(Job, job_id)
+            if job is None or job.status != "running" or job.lease_owner != owner:
+                return False  # lost the lease meanwhile: another worker has it
+            tickets.timer_fired(db, instance_id=job.instance_id)
+            job.status, job.updated_at, job.attempts = "done", utcnow(), job.attempts + 1
+        return True
+    except Exception as err:  # noqa: BLE001 - the job keeps the error for an admin to see and retry
+        log.exception("job %s failed", job_id)
+        with database.unit_of_work() as db:
+            job = db.get(Job, job_id)
+            if job is not None and job.lease_owner == owner:
+                job.attempts += 1
+                job.last_error = f"{type(err).__name__}: {err}"[:4000]
+                job.lease_owner = job.lease_until = None
+                if job.attempts >= MAX_ATTEMPTS:
+                    job.status = "failed"
+                else:
+                    job.status = "waiting"
+                    job.due_at = utcnow() + timedelta(seconds=2**job.attempts)
+                job.updated_at = utcnow()
+        return False
+
+
+def run_once(database: Database, *, owner: str | None = None) -> int:
     """Fire what is due; returns how many jobs ran."""
-    return 0
+    owner = owner or worker_name()
+    return sum(run_job(database, job_id=job_id, owner=owner) for job_id in lease_due_jobs(database, owner=owner))
 
 
 def run_forever(database: Database, stop: threading.Event) -> None:
+    owner = worker_name()
     while not stop.is_set():
         try:
-            run_once(database)
-        except Exception:  # noqa: BLE001 - the loop must survive one bad job; the job keeps its error
+            ran = run_once(database, owner=owner)
+        except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
             log.exception("worker iteration failed")
-        stop.wait(POLL_SECONDS)
+            ran = 0
+        if not ran:
+            stop.wait(POLL_SECONDS)

@@ -120,7 +120,9 @@ def _instance(instance_id: int):
 def get_instance(instance_id):
     instance = _instance(instance_id)
     db = get_db()
-    return jsonify(instance_json(instance, next_tasks(db, instance_id=instance.id), engine.waiting_timers(instance)))
+    return jsonify(
+        instance_json(instance, next_tasks(db, instance_id=instance.id), engine.waiting_timers(db, instance=instance))
+    )
 
 
 @route(bp, "/instances/<int:instance_id>/history", "GET", summary="An instance's history, oldest first")

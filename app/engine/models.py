@@ -91,3 +91,27 @@ class HumanTaskGroup(Base):
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     group_name: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(default=0)
+
+
+class Job(Base):
+    """Work due later or outside a request: for now, the waiting timers of instances.
+
+    Workers lease due jobs (status running with a lease that expires), fire them in one transaction with
+    the instance's new state, and mark them done in that same transaction: each fires once even with many
+    workers, and a worker that dies mid-job only delays it until its lease expires."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_due", "status", "due_at"), Index("ix_job_instance", "instance_id", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="timer")
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    element_id: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting, running, done, failed, cancelled
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    lease_owner: Mapped[str | None] = mapped_column(String(100), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

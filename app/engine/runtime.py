@@ -11,6 +11,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
@@ -74,18 +76,19 @@ _config[BpmnWorkflow] = _SpecFreeWorkflowConverter
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 SERIALIZER_VERSION = f"spiff-3.2.0/{SERIALIZER.VERSION}"
 
-_spec_cache: dict[int, tuple[Any, dict]] = {}
+_spec_cache: dict[str, tuple[Any, dict]] = {}
 _spec_lock = threading.Lock()
 
 
-def specs_for(definition_id: int, bundle: Bundle):
-    """Parsed specs of a definition; definitions are immutable, so each process parses one once."""
+def specs_for(bundle: Bundle, checksum: str | None = None):
+    """Parsed specs of a bundle, cached by its checksum: a definition never changes, so it is parsed once."""
+    key = checksum or bundle.checksum
     with _spec_lock:
-        cached = _spec_cache.get(definition_id)
+        cached = _spec_cache.get(key)
     if cached is None:
         cached = build_specs(bundle)
         with _spec_lock:
-            _spec_cache[definition_id] = cached
+            _spec_cache[key] = cached
     return cached
 
 
@@ -150,7 +153,7 @@ class RunReport:
     status: str | None = None  # the ticket status the diagram set last in this run
     rounds: int = 0  # how many times the run continued as new
     completed: bool = False
-    waiting_events: list[dict] = field(default_factory=list)
+    timers: list[dict] = field(default_factory=list)  # {element_id, due_at (aware datetime)}
     thrown: list[dict] = field(default_factory=list)  # messages for other instances: {name, payload}
 
 
@@ -262,9 +265,7 @@ class Run:
             if task.status:
                 report.status = task.status
         report.data = self.current_data()
-        report.waiting_events = [
-            {"element_id": e.name, "event_type": e.event_type, "value": e.value} for e in self.workflow.waiting_events()
-        ]
+        report.timers = self.waiting_timers()
         return report
 
     def current_data(self) -> dict:
@@ -279,6 +280,25 @@ class Run:
             return dict(self._last_end_data())
         waiting = self.workflow.get_tasks(state=TaskState.WAITING)
         return dict(waiting[0].data) if waiting else dict(self.workflow.data)
+
+    def waiting_timers(self) -> list[dict]:
+        """The timer events the workflow waits for, each with its due time."""
+        timers = []
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = task._get_internal_data("event_value")
+            if isinstance(value, dict):  # a cycle: the next occurrence
+                value = value.get("next")
+            if value:
+                due = TimerEventDefinition.get_datetime(value)
+                timers.append({"element_id": task.task_spec.bpmn_id, "due_at": due.astimezone(UTC)})
+        return timers
+
+    def fire_timers(self) -> None:
+        """Let every timer that is due fire (the caller then advances the workflow)."""
+        self._guard(self.workflow.refresh_timers)
 
     def restart(self, data: dict) -> None:
         """Continue as new from outside: a fresh workflow of the same spec with the current data updated by data."""

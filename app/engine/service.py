@@ -18,7 +18,7 @@ from app.config import PROJECT_ROOT
 from app.db import utcnow
 from app.engine import runtime
 from app.engine.bundle import Bundle, BundleError, Problem, read_directory, validate, with_new_bpmn
-from app.engine.models import HumanTask, HumanTaskGroup, ProcessDefinition, ProcessInstance
+from app.engine.models import HumanTask, HumanTaskGroup, Job, ProcessDefinition, ProcessInstance
 from app.engine.runtime import EngineError, RunReport, TaskNotReady
 from app.errors import Conflict
 
@@ -153,7 +153,7 @@ def _lock(db: Session, instance_id: int) -> ProcessInstance:
 
 
 def _workflow(instance: ProcessInstance):
-    spec, subprocess_specs = runtime.specs_for(instance.definition_id, bundle_of(instance.definition))
+    spec, subprocess_specs = runtime.specs_for(bundle_of(instance.definition), instance.definition.checksum)
     return runtime.load(instance.state, spec, subprocess_specs), spec, subprocess_specs
 
 
@@ -161,7 +161,7 @@ def start(db: Session, *, process_id: str, data: dict, actor: str | None, busine
     definition = latest_definition(db, process_id=process_id)
     if definition is None:
         raise EngineError(f"process {process_id} is not deployed")
-    spec, subprocess_specs = runtime.specs_for(definition.id, bundle_of(definition))
+    spec, subprocess_specs = runtime.specs_for(bundle_of(definition), definition.checksum)
     workflow = runtime.new_workflow(spec, subprocess_specs, data)
     run = runtime.Run(workflow, spec, subprocess_specs)
     report = run.advance()
@@ -291,8 +291,33 @@ def _finish(
         )
     outcome = Outcome(instance, report, completed)
     _project_tasks(db, instance, report, outcome, actor=actor)
+    _project_timers(db, instance, report)
     db.flush()
     return outcome
+
+
+def _project_timers(db: Session, instance: ProcessInstance, report: RunReport) -> None:
+    """Keep one waiting job per waiting timer; timers the run left behind are cancelled."""
+    wanted = {(t["element_id"], t["due_at"]) for t in report.timers}
+    existing = list(db.scalars(select(Job).where(Job.instance_id == instance.id, Job.status == "waiting")))
+    kept = set()
+    for job in existing:
+        key = (job.element_id, job.due_at)
+        if key in wanted and key not in kept:
+            kept.add(key)
+        else:
+            job.status, job.updated_at = "cancelled", utcnow()
+    for element_id, due_at in wanted - kept:
+        db.add(Job(instance_id=instance.id, element_id=element_id, due_at=due_at))
+
+
+def fire_timers(db: Session, *, instance_id: int) -> Outcome:
+    """Fire the instance's due timers and advance it (called by the worker with the job leased)."""
+    instance = _lock(db, instance_id)
+    workflow, spec, subprocess_specs = _workflow(instance)
+    run = runtime.Run(workflow, spec, subprocess_specs)
+    run.fire_timers()
+    return _finish(db, instance, run.advance(), actor=None)
 
 
 def _project_tasks(db: Session, instance: ProcessInstance, report: RunReport, outcome: Outcome, *, actor: str | None):
@@ -335,16 +360,10 @@ def _project_tasks(db: Session, instance: ProcessInstance, report: RunReport, ou
     outcome.open_tasks = sorted(still_open + outcome.new_tasks, key=lambda t: t.created_at)
 
 
-def waiting_timers(instance: ProcessInstance) -> list[dict]:
-    """The timers the instance waits for, with their due time (read from the saved state)."""
-    if instance.status == "completed":
-        return []
-    workflow, _, _ = _workflow(instance)
-    return [
-        {"element_id": e.name, "due_at": e.value}
-        for e in workflow.waiting_events()
-        if e.event_type == "TimerEventDefinition" or "Timer" in str(e.event_type)
-    ]
+def waiting_timers(db: Session, *, instance: ProcessInstance) -> list[dict]:
+    """The timers the instance waits for, with their due time (from the job table: no workflow to load)."""
+    jobs = db.scalars(select(Job).where(Job.instance_id == instance.id, Job.status.in_(("waiting", "running"))))
+    return [{"element_id": j.element_id, "due_at": j.due_at.isoformat()} for j in jobs]
 
 
 def state_metrics(instance: ProcessInstance) -> dict[str, int]:

@@ -401,6 +401,15 @@ def resolve_elsewhere(db: Session, *, ticket: Ticket, code: str, notes: str, act
     return True
 
 
+def timer_fired(db: Session, *, instance_id: int) -> None:
+    """A timer of the instance is due: fire it, and keep its ticket in step (the worker calls this)."""
+    outcome = engine.fire_timers(db, instance_id=instance_id)
+    ticket = db.scalar(select(Ticket).where(Ticket.instance_id == instance_id))
+    if ticket is not None:
+        _sync(db, ticket, outcome)
+        _route_messages(db, ticket, outcome, actor=None)
+
+
 # --- tasks --------------------------------------------------------------------------------------
 
 
