@@ -124,6 +124,17 @@ def api(app, database):
     return ApiClient(app, database)
 
 
+def work(api, user, number, data, element=None):
+    """Complete the ticket's only open task as user (checking it is element); returns the ticket after it."""
+    status, tasks = api.get("admin", f"/api/v1/tickets/{number}/tasks")
+    assert status == 200 and len(tasks) == 1, tasks
+    if element:
+        assert tasks[0]["element_id"] == element, tasks[0]
+    status, body = api.post(user, f"/api/v1/tasks/{tasks[0]['id']}/complete", {"data": data})
+    assert status == 200, body
+    return body["ticket"]
+
+
 PROJECT = Path(__file__).resolve().parent.parent
 
 

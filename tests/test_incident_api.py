@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
+from tests.conftest import work
 
 RESOLVE = {"outcome": "resolve", "resolution_code": "fix", "resolution_notes": "Restarted the mail relay"}
 CLOSE = {"closure_code": "solved_permanently", "closure_notes": "Relay restarted, monitored for an hour"}
@@ -22,15 +23,6 @@ def open_task(api, number):
     status, tasks = api.get("admin", f"/api/v1/tickets/{number}/tasks")
     assert status == 200 and len(tasks) == 1, tasks
     return tasks[0]
-
-
-def work(api, user, number, data, element=None):
-    task = open_task(api, number)
-    if element:
-        assert task["element_id"] == element, task
-    status, body = api.post(user, f"/api/v1/tasks/{task['id']}/complete", {"data": data})
-    assert status == 200, body
-    return body["ticket"]
 
 
 def test_a_new_incident_gets_its_priority_and_waits_for_the_service_desk(api):

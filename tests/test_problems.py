@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import work
+
 RESOLVE = {
     "outcome": "resolve",
     "resolution_code": "fix",
@@ -22,14 +24,6 @@ def problem(api, numbers):
     )
     assert status == 201, body
     return body
-
-
-def work(api, user, number, data, element):
-    (task,) = api.get("admin", f"/api/v1/tickets/{number}/tasks")[1]
-    assert task["element_id"] == element, task
-    status, body = api.post(user, f"/api/v1/tasks/{task['id']}/complete", {"data": data})
-    assert status == 200, body
-    return body["ticket"]
 
 
 def test_a_problem_publishes_its_workaround_and_resolves_its_open_incidents(api):

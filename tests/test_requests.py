@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import work
+
 ACCESS = {"application": "crm", "access_level": "read", "justification": "I join the sales team on Monday"}
 LAPTOP = {"model": "standard-14", "keyboard_layout": "fr", "justification": "My laptop is five years old"}
 
@@ -10,14 +12,6 @@ def order(api, item, fields, user="alice"):
     status, body = api.post(user, "/api/v1/requests", {"item": item, "fields": fields})
     assert status == 201, body
     return body
-
-
-def work(api, user, number, data, element):
-    (task,) = api.get("admin", f"/api/v1/tickets/{number}/tasks")[1]
-    assert task["element_id"] == element, task
-    status, body = api.post(user, f"/api/v1/tasks/{task['id']}/complete", {"data": data})
-    assert status == 200, body
-    return body["ticket"]
 
 
 def test_the_catalog_lists_each_item_with_its_form(api):

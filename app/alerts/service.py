@@ -15,7 +15,7 @@ from app.db import utcnow
 from app.errors import Forbidden, ValidationFailed
 from app.identity.service import Principal
 from app.tickets import service as tickets
-from app.tickets.models import Comment, Ticket
+from app.tickets.models import Ticket
 
 # severity label -> (impact, urgency); admins will edit this mapping (it is data, not code)
 SEVERITY = {
@@ -80,14 +80,12 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
             link.fired += 1
             link.last_seen = utcnow()
             ticket = db.scalar(select(Ticket).where(Ticket.number == link.ticket))
-            db.add(
-                Comment(
-                    ticket_id=ticket.id,
-                    author=user.username,
-                    visibility="internal",
-                    at=utcnow(),
-                    body=f"Alert {link.alertname} fired again ({link.fired} times in all).",
-                )
+            tickets.post_comment(
+                db,
+                ticket=ticket,
+                author=user.username,
+                visibility="internal",
+                body=f"Alert {link.alertname} fired again ({link.fired} times in all).",
             )
             result.updated.append(link.ticket)
             continue

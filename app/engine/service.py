@@ -189,6 +189,26 @@ def start(db: Session, *, process_id: str, data: dict, actor: str | None, busine
     return _finish(db, instance, report, actor=actor)
 
 
+def _open_run(db: Session, instance_id: int) -> tuple[ProcessInstance, runtime.Run]:
+    """Lock the instance row and restore its workflow, ready for one change."""
+    instance = _lock(db, instance_id)
+    workflow, spec, subprocess_specs = _workflow(instance)
+    return instance, runtime.Run(workflow, spec, subprocess_specs)
+
+
+def _instance_event(db: Session, instance: ProcessInstance, *, kind: str, actor: str | None, changes: dict) -> None:
+    audit.record(
+        db,
+        kind=kind,
+        actor=actor,
+        ticket=instance.business_key,
+        instance_id=instance.id,
+        process_id=instance.definition.process_id,
+        process_version=instance.definition.version,
+        changes=changes,
+    )
+
+
 def complete_task(db: Session, *, task: HumanTask, data: dict, actor: str) -> Outcome:
     """Run a user task with validated form data. The caller has checked that actor may work it."""
     instance = _lock(db, task.instance_id)
@@ -198,8 +218,7 @@ def complete_task(db: Session, *, task: HumanTask, data: dict, actor: str) -> Ou
     )
     if status != "open":
         raise Conflict("this task is no longer open")
-    workflow, spec, subprocess_specs = _workflow(instance)
-    run = runtime.Run(workflow, spec, subprocess_specs)
+    run = runtime.Run(*_workflow(instance))
     try:
         run.complete_task(task.id, data)
     except TaskNotReady as err:
@@ -210,21 +229,10 @@ def complete_task(db: Session, *, task: HumanTask, data: dict, actor: str) -> Ou
 
 def deliver_message(db: Session, *, instance_id: int, name: str, payload: dict, actor: str | None) -> Outcome | None:
     """Give a message to an instance; None when it waits for no such message (nothing changes)."""
-    instance = _lock(db, instance_id)
-    workflow, spec, subprocess_specs = _workflow(instance)
-    run = runtime.Run(workflow, spec, subprocess_specs)
+    instance, run = _open_run(db, instance_id)
     if not run.catch_message(name, payload):
         return None
-    audit.record(
-        db,
-        kind="message_received",
-        actor=actor,
-        ticket=instance.business_key,
-        instance_id=instance.id,
-        process_id=instance.definition.process_id,
-        process_version=instance.definition.version,
-        changes={"message": [None, name]},
-    )
+    _instance_event(db, instance, kind="message_received", actor=actor, changes={"message": [None, name]})
     return _finish(db, instance, run.advance(), actor=actor)
 
 
@@ -232,20 +240,10 @@ def restart(db: Session, *, instance_id: int, data: dict, actor: str | None, rea
     """End the instance's current round and start it again from its start event with the current data
     updated by data: how the outside (a resolved problem, a cleared alert) sends a ticket to another entry
     of its diagram. The diagram's entry gateway decides where the new round goes."""
-    instance = _lock(db, instance_id)
-    workflow, spec, subprocess_specs = _workflow(instance)
-    run = runtime.Run(workflow, spec, subprocess_specs)
+    instance, run = _open_run(db, instance_id)
     run.restart(data)
-    audit.record(
-        db,
-        kind="restarted",
-        actor=actor,
-        ticket=instance.business_key,
-        instance_id=instance.id,
-        process_id=instance.definition.process_id,
-        process_version=instance.definition.version,
-        changes={"reason": [None, reason], **{k: [None, v] for k, v in data.items()}},
-    )
+    changes = {"reason": [None, reason], **{k: [None, v] for k, v in data.items()}}
+    _instance_event(db, instance, kind="restarted", actor=actor, changes=changes)
     return _finish(db, instance, run.advance(), actor=actor)
 
 
@@ -313,9 +311,7 @@ def _project_timers(db: Session, instance: ProcessInstance, report: RunReport) -
 
 def fire_timers(db: Session, *, instance_id: int) -> Outcome:
     """Fire the instance's due timers and advance it (called by the worker with the job leased)."""
-    instance = _lock(db, instance_id)
-    workflow, spec, subprocess_specs = _workflow(instance)
-    run = runtime.Run(workflow, spec, subprocess_specs)
+    instance, run = _open_run(db, instance_id)
     run.fire_timers()
     return _finish(db, instance, run.advance(), actor=None)
 

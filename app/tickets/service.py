@@ -242,20 +242,7 @@ def _route_messages(db: Session, ticket: Ticket, outcome: engine.Outcome, *, act
         for incident in linked_incidents(db, problem=ticket):
             if message["name"] == "known_error" and incident.status not in ("Closed", "Cancelled"):
                 body = f"Known error {ticket.number}: {payload.get('workaround') or ''}".strip()
-                comment = Comment(
-                    ticket_id=incident.id, author=actor or "flowdesk", body=body, visibility="public", at=utcnow()
-                )
-                db.add(comment)
-                db.flush()
-                audit.record(
-                    db,
-                    kind="comment_added",
-                    actor=actor,
-                    ticket=incident.number,
-                    instance_id=incident.instance_id,
-                    public=True,
-                    changes={"comment": [None, comment.id], "visibility": [None, "public"]},
-                )
+                post_comment(db, ticket=incident, author=actor or "flowdesk", body=body, visibility="public")
             elif message["name"] == "problem_resolved":
                 notes = f"Resolved by problem {ticket.number}: {payload.get('fix_notes') or ''}".strip()
                 resolve_elsewhere(
@@ -597,19 +584,7 @@ def add_comment(db: Session, *, user: Principal, number: str, body, visibility) 
         raise Forbidden("only agents write internal work notes")
     if not (user.is_agent or ticket.requester == user.username):
         raise Forbidden("only the requester and agents comment on a ticket")
-    comment = Comment(ticket_id=ticket.id, author=user.username, body=body, visibility=visibility, at=utcnow())
-    db.add(comment)
-    db.flush()
-    audit.record(
-        db,
-        kind="comment_added",
-        actor=user.username,
-        ticket=ticket.number,
-        instance_id=ticket.instance_id,
-        changes={"comment": [None, comment.id], "visibility": [None, visibility]},
-        public=visibility == "public",
-    )
-    ticket.updated_at = utcnow()
+    comment = post_comment(db, ticket=ticket, author=user.username, body=body, visibility=visibility)
     if (
         visibility == "public"
         and user.username == ticket.requester
@@ -622,6 +597,24 @@ def add_comment(db: Session, *, user: Principal, number: str, body, visibility) 
         )
         if outcome is not None:
             _sync(db, ticket, outcome)
+    return comment
+
+
+def post_comment(db: Session, *, ticket: Ticket, author: str, body: str, visibility: str) -> Comment:
+    """Store a comment and its audit event (the caller has checked who may write it)."""
+    comment = Comment(ticket_id=ticket.id, author=author, body=body, visibility=visibility, at=utcnow())
+    db.add(comment)
+    db.flush()
+    audit.record(
+        db,
+        kind="comment_added",
+        actor=author,
+        ticket=ticket.number,
+        instance_id=ticket.instance_id,
+        changes={"comment": [None, comment.id], "visibility": [None, visibility]},
+        public=visibility == "public",
+    )
+    ticket.updated_at = utcnow()
     return comment
 
 
