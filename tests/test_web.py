@@ -147,6 +147,9 @@ def test_the_auditor_reads_everything_and_changes_nothing(browser):
     assert "Ticket raised" in page(audrey.get("/tickets/INC0000001"))
     assert audrey.post(task, data={"outcome": "escalate", "category": "network"}).status_code == 403
     assert audrey.post(f"{task}/claim").status_code == 403
+    assert audrey.post(f"{task}/unclaim").status_code == 403
+    assert audrey.post("/portal/incidents", data={"title": "x", "impact": "low", "urgency": "low"}).status_code == 403
+    assert audrey.post("/portal/catalog/password-reset", data={"account": "audrey"}).status_code == 403
     assert audrey.post("/tickets/INC0000001/comments", data={"body": "hi", "visibility": "public"}).status_code == 403
 
 

@@ -1,0 +1,47 @@
+"""Who may do what: the auditor changes nothing anywhere; sign-in is throttled; tokens are stored hashed."""
+
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
+from app.identity.models import ApiToken
+
+CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def test_the_auditor_cannot_change_anything_through_the_api(api, app, database):
+    number = api.post("alice", "/api/v1/incidents", {"title": "Mail", "impact": "low", "urgency": "low"})[1]["number"]
+    (task,) = api.get("admin", f"/api/v1/tickets/{number}/tasks")[1]
+    instance = api.get("sam", f"/api/v1/tickets/{number}")[1]["instance_id"]
+    values = {"number": number, "task_id": task["id"], "process_id": "incident", "instance_id": str(instance)}
+    bodies = {"/api/v1/incidents": {"title": "x", "impact": "low", "urgency": "low"}}
+    api.token("audrey")
+    with database.reader() as db:
+        before = db.scalar(select(func.count()).select_from(AuditEvent))
+    tried = 0
+    for rule in (r for r in app.url_map.iter_rules() if r.rule.startswith("/api/")):
+        for method in sorted((rule.methods or set()) & CHANGING):
+            path = rule.rule
+            for name, value in values.items():
+                path = path.replace(f"<{name}>", value).replace(f"<int:{name}>", value)
+            status, _ = api.call("audrey", method, path, bodies.get(path, {"data": {}}))
+            assert status in (403, 404, 422), (method, path, status)
+            tried += 1
+    assert tried >= 10
+    with database.reader() as db:
+        assert db.scalar(select(func.count()).select_from(AuditEvent)) == before, "nothing was written"
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    for _ in range(5):
+        assert client.post("/login", data={"username": "sam", "password": "guess"}).status_code == 401
+    locked = client.post("/login", data={"username": "sam", "password": "demo"})
+    assert locked.status_code == 401, "the right password does not open a locked account"
+
+
+def test_api_tokens_are_stored_as_hashes(api, database):
+    token = api.token("sam")
+    with database.reader() as db:
+        stored = db.scalars(select(ApiToken.token_hash)).all()
+    assert stored and token not in stored and all(len(h) == 64 for h in stored)
