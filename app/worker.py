@@ -1,4 +1,4 @@
-"""The background worker: leases due jobs (waiting timers) and fires each in its own transaction.
+"""The background worker: leases due jobs (waiting timers, outbox mails) and runs each in its own transaction.
 
 Several workers may run at once (`flowdesk worker`, or the thread inside `flowdesk serve`): a job is
 leased with a compare-and-set UPDATE (FOR UPDATE SKIP LOCKED on PostgreSQL) and marked done in the same
@@ -14,8 +14,10 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
+from app.config import Settings
 from app.db import Database, utcnow
 from app.engine.models import Job
+from app.notify import service as notify
 from app.tickets import service as tickets
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ def lease_due_jobs(database: Database, *, owner: str, limit: int = BATCH) -> lis
         (Job.status == "waiting") & (Job.due_at <= now),
         (Job.status == "running") & (Job.lease_until < now),  # its worker died: take it over
     )
+    if not Settings.from_env(secret_key="unused-by-worker").smtp_url:  # noqa: S106
+        due = due & (Job.kind != "mail")  # without a mail server, mails wait in the outbox
     with database.unit_of_work() as db:
         candidates = select(Job.id).where(due).order_by(Job.due_at).limit(limit)
         if not database.is_sqlite:
@@ -60,7 +64,10 @@ def run_job(database: Database, *, job_id: int, owner: str) -> bool:
             job = db.get(Job, job_id)
             if job is None or job.status != "running" or job.lease_owner != owner:
                 return False  # lost the lease meanwhile: another worker has it
-            tickets.timer_fired(db, instance_id=job.instance_id)
+            if job.kind == "mail":
+                notify.send(job)
+            else:
+                tickets.timer_fired(db, instance_id=job.instance_id)
             job.status, job.updated_at, job.attempts = "done", utcnow(), job.attempts + 1
         return True
     except Exception as err:  # noqa: BLE001 - the job keeps the error for an admin to see and retry

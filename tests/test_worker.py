@@ -39,7 +39,7 @@ def resolved_incident(api):
 
 def jobs(database, status=None):
     with database.reader() as db:
-        query = select(Job).order_by(Job.id)
+        query = select(Job).where(Job.kind == "timer").order_by(Job.id)
         return [j for j in db.scalars(query) if status is None or j.status == status]
 
 

@@ -94,7 +94,7 @@ class HumanTaskGroup(Base):
 
 
 class Job(Base):
-    """Work due later or outside a request: for now, the waiting timers of instances.
+    """Work due later or outside a request: the waiting timers of instances and the outbox (mails).
 
     Workers lease due jobs (status running with a lease that expires), fire them in one transaction with
     the instance's new state, and mark them done in that same transaction: each fires once even with many
@@ -104,9 +104,12 @@ class Job(Base):
     __table_args__ = (Index("ix_job_due", "status", "due_at"), Index("ix_job_instance", "instance_id", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default="timer")
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
-    element_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="timer")  # timer, mail
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    element_id: Mapped[str | None] = mapped_column(String(100))
+    # What an outbox job sends (a mail's recipient, subject and body); the key makes a send idempotent.
+    payload: Mapped[dict] = mapped_column(default=dict)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting, running, done, failed, cancelled
     attempts: Mapped[int] = mapped_column(default=0)

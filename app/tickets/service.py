@@ -6,6 +6,7 @@ see but not do is Forbidden.
 """
 
 from dataclasses import dataclass
+from uuid import uuid4
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.forms.validation import validate_submission
 from app.identity.models import User
 from app.identity.service import Principal
+from app.notify import service as notify
 from app.tickets.models import Comment, Ticket, TicketCounter
 
 LEVELS = ("high", "medium", "low")
@@ -310,15 +312,16 @@ def _raise(
     }
     outcome = engine.start(db, process_id=definition.process_id, data=data, actor=user.username, business_key=number)
     ticket.instance_id = outcome.instance.id
-    _sync(db, ticket, outcome)
+    _sync(db, ticket, outcome, initial=True)
     _route_messages(db, ticket, outcome, actor=user.username)
+    notify.queue_mail(db, username=requester, template="ticket_created", key=f"{number}:created", ticket=ticket)
     return ticket
 
 
 # --- keeping the ticket in step -----------------------------------------------------------------
 
 
-def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome) -> None:
+def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, initial: bool = False) -> None:
     report = outcome.report
     changes: dict[str, list] = {}
 
@@ -350,6 +353,14 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome) -> None:
     if not changes:
         return
     ticket.updated_at = now
+    if "status" in changes and not initial:
+        notify.queue_mail(
+            db,
+            username=ticket.requester,
+            template="status_changed",
+            key=f"{ticket.number}:{ticket.status}:{uuid4().hex}",
+            ticket=ticket,
+        )
     # The process made these changes; the person's own input is in its task_completed event.
     for public in (True, False):
         part = {k: v for k, v in changes.items() if (k in PUBLIC_FIELDS) == public}

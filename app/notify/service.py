@@ -1,0 +1,68 @@
+"""The outbox: queue a mail with the change that causes it; the worker sends it over SMTP.
+
+A mail is a job of kind "mail" with an idempotency key, so a change that is retried never queues it
+twice and a send that is retried after a crash sends the same message (with the same Message-ID).
+"""
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import urlparse
+
+from flask import Flask, render_template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import utcnow
+from app.engine.models import Job
+from app.identity.models import User
+
+SENDER = "Flowdesk <flowdesk@example.org>"
+_mail_app: Flask | None = None
+
+
+def _renderer() -> Flask:
+    """A bare Flask app that renders the mail templates (the worker runs outside any request)."""
+    global _mail_app
+    if _mail_app is None:
+        from flask_babel import Babel
+
+        _mail_app = Flask("app")
+        Babel(_mail_app)
+    return _mail_app
+
+
+def queue_mail(db: Session, *, username: str, template: str, key: str, **context) -> Job | None:
+    """Queue the mail template for the user; nothing when the key was queued before."""
+    if db.scalar(select(Job.id).where(Job.idempotency_key == key)) is not None:
+        return None
+    user = db.scalar(select(User).where(User.username == username))
+    if user is None or not user.email or any(g.role == "integration" for g in user.groups):
+        return None  # integrations (monitoring) read the API, not mail
+    settings = Settings.from_env(secret_key="unused-by-mail")  # noqa: S106
+    with _renderer().app_context():
+        subject = render_template(f"mail/{template}.subject.txt", base_url=settings.base_url, **context).strip()
+        body = render_template(f"mail/{template}.txt", base_url=settings.base_url, user=user, **context)
+    job = Job(
+        kind="mail",
+        due_at=utcnow(),
+        idempotency_key=key,
+        payload={"to": user.email, "subject": subject, "body": body, "message_id": make_msgid(domain="flowdesk")},
+    )
+    db.add(job)
+    return job
+
+
+def send(job: Job) -> None:
+    """Send an outbox mail over FLOWDESK_SMTP_URL (smtp://host:port)."""
+    url = Settings.from_env(secret_key="unused-by-mail").smtp_url  # noqa: S106
+    if not url:
+        raise RuntimeError("FLOWDESK_SMTP_URL is not set: the mail waits in the outbox")
+    parts = urlparse(url)
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = SENDER, job.payload["to"], job.payload["subject"]
+    message["Message-ID"] = job.payload["message_id"]
+    message.set_content(job.payload["body"])
+    with smtplib.SMTP(parts.hostname or "127.0.0.1", parts.port or 25, timeout=10) as smtp:
+        smtp.send_message(message)
