@@ -1,8 +1,10 @@
 """The incident lifecycle through the REST API: each path of incident.bpmn, races, permissions, bad input."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
@@ -260,3 +262,26 @@ def test_the_callers_reply_resumes_the_tier_that_waits_for_it(api, tier_users, e
     status, _ = api.post("alice", f"/api/v1/tickets/{number}/comments", {"body": "Here it is", "visibility": "public"})
     assert status == 201
     assert open_task(api, number)["element_id"] == element
+
+
+@pytest.mark.parametrize(
+    "impact,urgency,response,resolution",
+    [
+        ("high", "high", timedelta(minutes=15), timedelta(hours=4)),
+        ("high", "medium", timedelta(hours=1), timedelta(hours=8)),
+        ("medium", "medium", timedelta(hours=4), timedelta(days=3)),
+        ("low", "low", timedelta(days=1), timedelta(days=5)),
+    ],
+)
+def test_sla_due_dates_follow_the_priority(api, impact, urgency, response, resolution):
+    ticket = raise_incident(api, impact=impact, urgency=urgency)
+    created = datetime.fromisoformat(ticket["created_at"])
+    assert datetime.fromisoformat(ticket["sla"]["response_due"]) - created == response
+    assert datetime.fromisoformat(ticket["sla"]["resolution_due"]) - created == resolution
+    assert ticket["sla"]["breached"] is False
+
+
+def test_a_late_resolution_is_a_breach(api):
+    number = raise_incident(api, impact="high", urgency="high")["number"]
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=5), tick=True):
+        assert work(api, "sam", number, {**RESOLVE, "category": "application"})["sla"]["breached"] is True

@@ -80,6 +80,7 @@ def test_the_inbox_queue_claim_and_release(browser):
     html = page(sam.get("/inbox"))
     queue = html.split('id="queue"')[1]
     assert "Diagnose incident" in queue and "INC0000001" in queue and "High" in queue
+    assert "On track" in queue, "the resolution clock shows"
     task = task_link(queue, "Diagnose incident")
     assert sam.post(f"{task}/claim").status_code == 302
     html = page(sam.get("/inbox"))

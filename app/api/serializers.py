@@ -3,7 +3,9 @@
 from datetime import datetime
 
 from app.audit.models import AuditEvent
+from app.db import utcnow
 from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from app.tickets import sla
 from app.tickets.models import Comment, Ticket
 
 
@@ -42,7 +44,7 @@ def ticket_json(t: Ticket) -> dict:
         "sla": {
             "response_due": iso(t.response_due),
             "resolution_due": iso(t.resolution_due),
-            "breached": t.sla_breached,
+            "breached": sla.breached(resolution_due=t.resolution_due, resolved_at=t.resolved_at, now=utcnow()),
         },
         "links": {"parent": t.parent_number, "problem": t.problem_number, "incidents": []},
         "item": t.item_key,

@@ -21,6 +21,7 @@ from app.forms.validation import validate_submission
 from app.identity.models import User
 from app.identity.service import Principal
 from app.notify import service as notify
+from app.tickets import sla
 from app.tickets.models import Comment, Ticket, TicketCounter
 
 LEVELS = ("high", "medium", "low")
@@ -341,6 +342,9 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, initial: bool
             put("resolved_at", None)
         if report.status == "Closed":
             put("closed_at", now)
+    if report.data.get("resolution_target") and ticket.resolution_due is None:
+        put("response_due", sla.due(ticket.created_at, report.data.get("response_target")))
+        put("resolution_due", sla.due(ticket.created_at, report.data["resolution_target"]))
     for name in SYNCED_FIELDS:
         if name in report.data and report.data[name] is not None:
             put(name, report.data[name])

@@ -51,9 +51,24 @@ def change_value(value) -> str:
     return str(value)
 
 
+def sla_state(ticket) -> tuple[str, str]:
+    """(css class, label) of a ticket's resolution clock: on track, past 75 %, or breached."""
+    if ticket is None or ticket.resolution_due is None:
+        return "", ""
+    now = ticket.resolved_at or datetime.now(UTC)
+    total = (ticket.resolution_due - ticket.created_at).total_seconds() or 1
+    used = (now - ticket.created_at).total_seconds() / total
+    if used >= 1:
+        return "sla-breached", _("Breached")
+    if used >= 0.75:
+        return "sla-warning", _("Due soon")
+    return "sla-ok", _("On track")
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(age=age, when=when, change_value=change_value)
     app.jinja_env.globals.update(
         event_label=lambda kind: EVENT_LABELS.get(kind, kind),
         priority_label=lambda p: PRIORITY_LABELS.get(p, p or "—"),
+        sla_state=sla_state,
     )
