@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from app.cli import main
-from app.config import normalise_database_url
-from tests.conftest import PG_URL
+from tests.conftest import tamper
 
 MINI = Path(__file__).parent / "data" / "mini"
 
@@ -69,11 +68,8 @@ def test_audit_verify_names_the_first_edited_event(cli, api, database):
     api.post("alice", "/api/v1/incidents", {"title": "Printer jam", "impact": "low", "urgency": "low"})
     ok = cli("audit", "verify")
     assert ok.exit_code == 0 and "intact" in ok.output
-    url = normalise_database_url(PG_URL) if PG_URL else database.url
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        victim = conn.execute(text("SELECT min(id) FROM audit_event WHERE kind = 'ticket_created'")).scalar()
-        conn.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE id = :id"), {"id": victim})
-    engine.dispose()
+    with database.reader() as db:
+        victim = db.execute(text("SELECT min(id) FROM audit_event WHERE kind = 'ticket_created'")).scalar()
+    tamper(database, "UPDATE audit_event SET actor = 'mallory' WHERE id = :id", id=victim)
     result = CliRunner().invoke(main, ["audit", "verify"])
     assert result.exit_code == 1 and f"event {victim}" in result.output

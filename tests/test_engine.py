@@ -11,6 +11,7 @@ from app.audit.models import AuditEvent
 from app.engine import service as engine
 from app.engine.bundle import BundleError, read_directory, validate
 from app.engine.models import HumanTask
+from tests.conftest import tamper
 
 MINI = Path(__file__).parent / "data" / "mini"
 
@@ -132,10 +133,13 @@ def test_the_audit_chain_detects_an_edited_row(database, mini):
     with database.reader() as db:
         report = audit.verify(db)
         assert report.ok and report.checked >= 3
-    with database.unit_of_work() as db:
-        event = db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()[-2]
-        event.actor = "mallory"
-        victim = event.id
+    with database.reader() as db:
+        victim = db.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()[-2]
+    with pytest.raises(Exception, match="append-only"), database.unit_of_work() as db:
+        db.get(AuditEvent, victim).actor = "mallory"
+    with pytest.raises(Exception, match="append-only"), database.unit_of_work() as db:
+        db.delete(db.get(AuditEvent, victim))
+    tamper(database, "UPDATE audit_event SET actor = 'mallory' WHERE id = :id", id=victim)
     with database.reader() as db:
         report = audit.verify(db)
     assert not report.ok and report.bad_event_id == victim
