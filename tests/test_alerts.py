@@ -1,9 +1,13 @@
 """Monitoring alerts: one incident per fingerprint, updates, resolution through the incident's process."""
 
+from datetime import UTC, datetime, timedelta
+
+import time_machine
 from sqlalchemy import select
 
 from app.tickets import service as tickets
 from app.tickets.models import Ticket
+from tests.conftest import work
 
 
 def webhook(status, fingerprint, severity="critical", **labels):
@@ -60,10 +64,29 @@ def test_a_resolved_alert_nobody_knows_is_ignored(api):
     assert api.get("sam", "/api/v1/incidents")[1] == []
 
 
-def test_after_resolution_the_same_alert_opens_a_new_incident(api):
+def test_an_alert_firing_again_within_30_minutes_reopens_its_incident(api):
     post(api, webhook("firing", "fp2"))
     post(api, webhook("resolved", "fp2"))
-    assert post(api, webhook("firing", "fp2"))[1]["created"] == ["INC0000002"]
+    assert post(api, webhook("firing", "fp2"))[1] == {"created": [], "updated": ["INC0000001"], "resolved": []}
+    ticket = api.get("sam", "/api/v1/tickets/INC0000001")[1]
+    assert (ticket["status"], ticket["reopen_count"]) == ("In Progress", 1)
+    (task,) = api.get("admin", "/api/v1/tickets/INC0000001/tasks")[1]
+    assert task["element_id"] == "diagnose"
+    assert post(api, webhook("resolved", "fp2"))[1]["resolved"] == ["INC0000001"]
+
+
+def test_an_alert_firing_again_later_opens_a_new_incident(api):
+    post(api, webhook("firing", "fp5"))
+    post(api, webhook("resolved", "fp5"))
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=31), tick=True):
+        assert post(api, webhook("firing", "fp5"))[1]["created"] == ["INC0000002"]
+
+
+def test_a_closed_incident_is_not_reopened(api):
+    post(api, webhook("firing", "fp6"))
+    post(api, webhook("resolved", "fp6"))
+    work(api, "sam", "INC0000001", {"closure_code": "solved_permanently", "closure_notes": "Relay replaced"})
+    assert post(api, webhook("firing", "fp6"))[1]["created"] == ["INC0000002"]
 
 
 def test_only_the_monitoring_user_posts_alerts_and_bad_payloads_are_named(api):

@@ -1,11 +1,13 @@
 """Alertmanager webhook (version 4): one open incident per alert fingerprint, raised as the monitoring user.
 
 A firing alert with no open incident raises one; firing again updates it (a count and an internal work
-note); a resolved alert resolves its incident through the incident's process; a resolved alert with an
-unknown fingerprint is ignored.
+note); a resolved alert resolves its incident through the incident's process; firing again within 30
+minutes of that reopens the same incident (if still Resolved) instead of raising a new one; a resolved
+alert with an unknown fingerprint is ignored.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +20,7 @@ from app.tickets import service as tickets
 from app.tickets.models import Ticket
 
 # severity label -> (impact, urgency); admins will edit this mapping (it is data, not code)
+REOPEN_WINDOW = timedelta(minutes=30)
 SEVERITY = {
     "critical": ("high", "high"),
     "major": ("high", "medium"),
@@ -58,6 +61,18 @@ def _open_link(db: Session, fingerprint: str) -> AlertLink | None:
     return db.scalar(select(AlertLink).where(AlertLink.fingerprint == fingerprint, AlertLink.is_open.is_(True)))
 
 
+def _recently_resolved(db: Session, fingerprint: str) -> AlertLink | None:
+    """The fingerprint's incident resolved less than REOPEN_WINDOW ago: a flapping alert reopens it."""
+    since = utcnow() - REOPEN_WINDOW
+    query = (
+        select(AlertLink)
+        .where(AlertLink.fingerprint == fingerprint, AlertLink.is_open.is_(False), AlertLink.resolved_at >= since)
+        .order_by(AlertLink.resolved_at.desc())
+        .limit(1)
+    )
+    return db.scalar(query)
+
+
 def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
     if not user.has("integration"):
         raise Forbidden("only the monitoring integration sends alerts")
@@ -89,6 +104,14 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
             )
             result.updated.append(link.ticket)
             continue
+        recent = _recently_resolved(db, alert["fingerprint"])
+        if recent is not None:
+            ticket = db.scalar(select(Ticket).where(Ticket.number == recent.ticket))
+            if tickets.reopen_from_outside(db, ticket=ticket, actor=user.username, reason="alert fired again"):
+                recent.is_open, recent.resolved_at, recent.last_seen = True, None, utcnow()
+                recent.fired += 1
+                result.updated.append(recent.ticket)
+                continue
         name = str(labels.get("alertname") or "Alert")
         impact, urgency = SEVERITY.get(str(labels.get("severity", "")).lower(), ("medium", "medium"))
         summary = str(annotations.get("summary") or name)[:200]

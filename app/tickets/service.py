@@ -412,6 +412,17 @@ def timer_fired(db: Session, *, instance_id: int) -> None:
         _route_messages(db, ticket, outcome, actor=None)
 
 
+def reopen_from_outside(db: Session, *, ticket: Ticket, actor: str | None, reason: str) -> bool:
+    """Send a resolved incident back to the service desk (its alert fired again); False when it is not
+    Resolved (a closed incident stays closed: a new one is raised instead)."""
+    if ticket.kind != "incident" or ticket.status != "Resolved" or not ticket.instance_id:
+        return False
+    data = {"resume_at": "l1", "reopen_count": ticket.reopen_count + 1}
+    outcome = engine.restart(db, instance_id=ticket.instance_id, data=data, actor=actor, reason=reason)
+    _sync(db, ticket, outcome)
+    return True
+
+
 # --- tasks --------------------------------------------------------------------------------------
 
 
