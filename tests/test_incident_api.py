@@ -1,5 +1,7 @@
 """The incident lifecycle through the REST API: each path of incident.bpmn, races, permissions, bad input."""
 
+import csv
+import io
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -285,3 +287,22 @@ def test_a_late_resolution_is_a_breach(api):
     number = raise_incident(api, impact="high", urgency="high")["number"]
     with time_machine.travel(datetime.now(UTC) + timedelta(hours=5), tick=True):
         assert work(api, "sam", number, {**RESOLVE, "category": "application"})["sla"]["breached"] is True
+
+
+def test_an_auditor_exports_the_history_as_csv(api):
+    number = raise_incident(api)["number"]
+    work(api, "sam", number, {**RESOLVE, "category": "application"})
+    response = api.client.get(
+        f"/api/v1/tickets/{number}/history.csv", headers={"Authorization": f"Bearer {api.token('audrey')}"}
+    )
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == len(api.get("audrey", f"/api/v1/tickets/{number}/history")[1])
+    diagnosis = next(r for r in rows if r["element_id"] == "diagnose")
+    assert diagnosis["actor"] == "sam" and '"outcome": [null, "resolve"]' in diagnosis["changes"]
+    assert (
+        api.client.get(
+            f"/api/v1/tickets/{number}/history.csv", headers={"Authorization": f"Bearer {api.token('ramon')}"}
+        ).status_code
+        == 404
+    )
