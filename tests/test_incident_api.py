@@ -306,3 +306,24 @@ def test_an_auditor_exports_the_history_as_csv(api):
         ).status_code
         == 404
     )
+
+
+def test_second_level_reassigns_to_another_group_and_counts_it(api):
+    number = raise_incident(api)["number"]
+    work(api, "sam", number, {"outcome": "escalate", "category": "network"})
+    schema = api.get("nina", f"/api/v1/tasks/{open_task(api, number)['id']}")[1]["form"]["schema"]
+    status, body = api.post(
+        "nina", f"/api/v1/tasks/{open_task(api, number)['id']}/complete", {"data": {"outcome": "reassign"}}
+    )
+    assert "reassign_to" in schema["properties"] and status == 422 and "reassign_to" in body["error"]["fields"]
+    moved = work(api, "nina", number, {"outcome": "reassign", "reassign_to": "app-support"}, "investigate_l2")
+    assert (moved["reassignment_count"], moved["assignment_group"], moved["status"]) == (
+        1,
+        "app-support",
+        "In Progress",
+    )
+    task = open_task(api, number)
+    assert (task["element_id"], task["candidate_groups"]) == ("investigate_l2", ["app-support"])
+    back = work(api, "arun", number, {"outcome": "reassign", "reassign_to": "network-ops"})
+    assert (back["reassignment_count"], back["assignment_group"]) == (2, "network-ops")
+    assert work(api, "nina", number, RESOLVE)["status"] == "Resolved"

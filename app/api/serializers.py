@@ -34,6 +34,7 @@ def ticket_json(t: Ticket) -> dict:
         "resolution_code": t.resolution_code,
         "resolution_notes": t.resolution_notes,
         "reopen_count": t.reopen_count,
+        "reassignment_count": t.reassignment_count,
         "process_id": t.process_id,
         "process_version": t.process_version,
         "instance_id": t.instance_id,

@@ -35,6 +35,7 @@ class Ticket(Base):
     resolution_code: Mapped[str | None] = mapped_column(String(40))
     resolution_notes: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(default=0)
+    reassignment_count: Mapped[int] = mapped_column(default=0)
     process_id: Mapped[str] = mapped_column(String(100))
     process_version: Mapped[int]
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))

@@ -29,7 +29,15 @@ PREFIX = {"incident": "INC", "request": "REQ", "problem": "PRB"}
 PROCESS = {"incident": "incident", "request": "request_fulfillment", "problem": "problem"}
 RAISERS = ("requester", "agent", "manager", "approver", "integration", "admin")
 # Ticket fields the process data keeps up to date (process variable -> ticket column).
-SYNCED_FIELDS = ("priority", "category", "hold_reason", "resolution_code", "resolution_notes", "reopen_count")
+SYNCED_FIELDS = (
+    "priority",
+    "category",
+    "hold_reason",
+    "resolution_code",
+    "resolution_notes",
+    "reopen_count",
+    "reassignment_count",
+)
 PUBLIC_FIELDS = {"status", "priority", "resolution_code", "resolution_notes"}
 
 
