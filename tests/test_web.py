@@ -190,3 +190,16 @@ def test_a_request_ordered_in_the_portal_is_approved_by_the_manager_there(browse
     assert done.headers["Location"] == "/tickets/REQ0000001"
     assert "In Fulfillment" in page(alice.get("/tickets/REQ0000001"))
     assert alice.get("/portal/catalog/yacht").status_code == 404
+
+
+def test_an_agent_raises_a_problem_from_an_incident(browser):
+    report(browser("alice"))
+    sam = browser("sam")
+    assert "Raise a problem from this incident" in page(sam.get("/tickets/INC0000001"))
+    assert "Raise a problem" not in page(browser("alice").get("/tickets/INC0000001"))
+    bad = sam.post("/tickets/INC0000001/problem", data={"title": " "})
+    assert bad.status_code == 422 and 'id="problem_title-error"' in page(bad)
+    done = sam.post("/tickets/INC0000001/problem", data={"title": "Relay keeps crashing"})
+    assert done.headers["Location"] == "/tickets/PRB0000001"
+    assert "Assessment" in page(sam.get("/tickets/PRB0000001"))
+    assert 'href="/tickets/PRB0000001"' in page(sam.get("/tickets/INC0000001"))

@@ -34,6 +34,25 @@ def ticket(number):
     return _page(number)
 
 
+@bp.route("/tickets/<number>/problem", methods=["POST"])
+@login_required
+def raise_problem(number):
+    """An agent raises a problem from an incident; the incident is linked to it."""
+    title = request.form.get("title", "")
+    try:
+        problem = tickets.create_problem(
+            get_db(),
+            user=current_user,
+            title=title,
+            description=request.form.get("description", ""),
+            incidents=[number],
+        )
+    except ValidationFailed as err:
+        return _page(number, errors={f"problem_{k}": v for k, v in err.fields.items()}, status=422)
+    flash(_("Problem %(problem)s is raised and linked to %(number)s.", problem=problem.number, number=number))
+    return redirect(url_for("web.ticket", number=problem.number))
+
+
 @bp.route("/tickets/<number>/comments", methods=["POST"])
 @login_required
 def comment(number):
