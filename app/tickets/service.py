@@ -230,12 +230,11 @@ def create_problem(db: Session, *, user: Principal, title, description, incident
         raise ValidationFailed("the problem has errors: " + ", ".join(sorted(fields)), fields)
     problem = _raise(db, user=user, kind="problem", requester=user.username, title=title, description=description)
     for incident in linked:
-        audit.record(
+        _event(
             db,
+            incident,
             kind="linked_to_problem",
             actor=user.username,
-            ticket=incident.number,
-            instance_id=incident.instance_id,
             changes={"problem": [incident.problem_number, problem.number]},
         )
         incident.problem_number = problem.number
@@ -377,15 +376,14 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, initial: bool
     for public in (True, False):
         part = {k: v for k, v in changes.items() if (k in PUBLIC_FIELDS) == public}
         if part:
-            audit.record(
-                db,
-                kind="ticket_updated",
-                actor=None,
-                ticket=ticket.number,
-                instance_id=ticket.instance_id,
-                changes=_iso(part),
-                public=public,
-            )
+            _event(db, ticket, kind="ticket_updated", actor=None, changes=_iso(part), public=public)
+
+
+def _event(db: Session, ticket: Ticket, *, kind: str, actor: str | None, changes: dict, public: bool = False):
+    """An audit event about the ticket (not about one step of its process)."""
+    audit.record(
+        db, kind=kind, actor=actor, ticket=ticket.number, instance_id=ticket.instance_id, changes=changes, public=public
+    )
 
 
 def _iso(changes: dict) -> dict:
@@ -639,14 +637,13 @@ def post_comment(db: Session, *, ticket: Ticket, author: str, body: str, visibil
     comment = Comment(ticket_id=ticket.id, author=author, body=body, visibility=visibility, at=utcnow())
     db.add(comment)
     db.flush()
-    audit.record(
+    _event(
         db,
+        ticket,
         kind="comment_added",
         actor=author,
-        ticket=ticket.number,
-        instance_id=ticket.instance_id,
-        changes={"comment": [None, comment.id], "visibility": [None, visibility]},
         public=visibility == "public",
+        changes={"comment": [None, comment.id], "visibility": [None, visibility]},
     )
     ticket.updated_at = utcnow()
     return comment
