@@ -203,3 +203,13 @@ def test_an_agent_raises_a_problem_from_an_incident(browser):
     assert done.headers["Location"] == "/tickets/PRB0000001"
     assert "Assessment" in page(sam.get("/tickets/PRB0000001"))
     assert 'href="/tickets/PRB0000001"' in page(sam.get("/tickets/INC0000001"))
+
+
+def test_an_agent_logs_an_incident_for_a_caller(browser):
+    sam = browser("sam")
+    assert 'id="caller"' in page(sam.get("/portal"))
+    assert 'id="caller"' not in page(browser("alice").get("/portal"))
+    bad = report(sam, caller="nobody")
+    assert bad.status_code == 422 and 'id="caller-error"' in page(bad)
+    assert report(sam, caller="ramon").headers["Location"] == "/tickets/INC0000001"
+    assert "Mail is down" in page(browser("ramon").get("/tickets/INC0000001"))

@@ -11,7 +11,7 @@ from app.http import get_db
 from app.tickets import service as tickets
 from app.web import bp
 
-INCIDENT_FIELDS = ("title", "description", "impact", "urgency", "service", "category")
+INCIDENT_FIELDS = ("title", "description", "impact", "urgency", "service", "category", "caller")
 
 
 def _page(form: dict, errors: dict, status: int = 200):
