@@ -82,3 +82,16 @@ def test_only_agents_raise_problems_and_unknown_incidents_are_named(api):
     status, body = api.post("sam", "/api/v1/problems", {"title": "", "incidents": "INC0000001"})
     assert status == 422 and set(body["error"]["fields"]) == {"title", "incidents"}
     assert api.get("sam", "/api/v1/tickets/PRB0000001")[0] == 404
+
+
+def test_an_agent_links_an_incident_to_an_existing_problem(api):
+    first, later = incident(api), incident(api)
+    prb = problem(api, [first])["number"]
+    assert api.post("alice", f"/api/v1/tickets/{later}/problem", {"problem": prb})[0] == 403
+    status, body = api.post("sam", f"/api/v1/tickets/{later}/problem", {"problem": "PRB0000099"})
+    assert status == 422 and "problem" in body["error"]["fields"]
+    status, linked = api.post("sam", f"/api/v1/tickets/{later}/problem", {"problem": prb.lower()})
+    assert status == 200 and linked["links"]["problem"] == prb
+    assert api.get("sam", f"/api/v1/tickets/{prb}")[1]["links"]["incidents"] == [first, later]
+    history = api.get("audrey", f"/api/v1/tickets/{later}/history")[1]
+    assert history[-1]["kind"] == "linked_to_problem" and history[-1]["actor"] == "sam"

@@ -213,3 +213,14 @@ def test_an_agent_logs_an_incident_for_a_caller(browser):
     assert bad.status_code == 422 and 'id="caller-error"' in page(bad)
     assert report(sam, caller="ramon").headers["Location"] == "/tickets/INC0000001"
     assert "Mail is down" in page(browser("ramon").get("/tickets/INC0000001"))
+
+
+def test_an_agent_links_an_incident_to_a_problem_in_the_page(browser):
+    report(browser("alice"))
+    report(browser("alice"), title="Mail is slow")
+    sam = browser("sam")
+    sam.post("/tickets/INC0000001/problem", data={"title": "Relay keeps crashing"})
+    bad = sam.post("/tickets/INC0000002/problem/link", data={"problem": "PRB0000009"})
+    assert bad.status_code == 422 and 'id="link_problem-error"' in page(bad)
+    assert sam.post("/tickets/INC0000002/problem/link", data={"problem": "PRB0000001"}).status_code == 302
+    assert 'href="/tickets/PRB0000001"' in page(sam.get("/tickets/INC0000002"))

@@ -136,6 +136,18 @@ def _ticket(ticket) -> dict:
     return body
 
 
+@route(
+    bp,
+    "/tickets/<number>/problem",
+    "POST",
+    summary="Link an incident to an existing problem",
+    body={"type": "object", "required": ["problem"], "properties": {"problem": {"type": "string"}}},
+)
+def link_problem(number):
+    incident = tickets.link_to_problem(get_db(), user=g.user, number=number, problem_number=json_body().get("problem"))
+    return jsonify(_ticket(incident))
+
+
 @route(bp, "/incidents", "GET", summary="List incidents", query=LIST_QUERY)
 def list_incidents():
     limit, offset = paging()

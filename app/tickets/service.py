@@ -241,6 +241,33 @@ def create_problem(db: Session, *, user: Principal, title, description, incident
     return problem
 
 
+def link_to_problem(db: Session, *, user: Principal, number: str, problem_number) -> Ticket:
+    """An agent links an incident to an existing open problem; returns the incident."""
+    incident = get_ticket(db, user=user, number=number, kind="incident")
+    if not user.is_agent:
+        raise Forbidden("only agents link incidents to problems")
+    problem = None
+    if isinstance(problem_number, str) and problem_number.strip():
+        problem = db.scalar(
+            select(Ticket).where(Ticket.number == problem_number.strip().upper(), Ticket.kind == "problem")
+        )
+    if problem is None:
+        raise ValidationFailed("no such problem", {"problem": ["Give the number of an existing problem."]})
+    if problem.status == "Closed":
+        raise ValidationFailed("the problem is closed", {"problem": [f"{problem.number} is closed."]})
+    if incident.problem_number != problem.number:
+        _event(
+            db,
+            incident,
+            kind="linked_to_problem",
+            actor=user.username,
+            changes={"problem": [incident.problem_number, problem.number]},
+        )
+        incident.problem_number = problem.number
+        incident.updated_at = utcnow()
+    return incident
+
+
 def linked_incidents(db: Session, *, problem: Ticket) -> list[Ticket]:
     return list(db.scalars(select(Ticket).where(Ticket.problem_number == problem.number).order_by(Ticket.id)))
 

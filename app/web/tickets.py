@@ -53,6 +53,17 @@ def raise_problem(number):
     return redirect(url_for("web.ticket", number=problem.number))
 
 
+@bp.route("/tickets/<number>/problem/link", methods=["POST"])
+@login_required
+def link_problem(number):
+    try:
+        tickets.link_to_problem(get_db(), user=current_user, number=number, problem_number=request.form.get("problem"))
+    except ValidationFailed as err:
+        return _page(number, errors={f"link_{k}": v for k, v in err.fields.items()}, status=422)
+    flash(_("%(number)s is linked to its problem.", number=number))
+    return redirect(url_for("web.ticket", number=number))
+
+
 @bp.route("/tickets/<number>/comments", methods=["POST"])
 @login_required
 def comment(number):
