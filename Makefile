@@ -57,3 +57,5 @@ bench: install
 # Extract every user-facing string into the catalogue translators work from (French comes next).
 messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations
+	$(VENV)/bin/pybabel compile -d app/translations

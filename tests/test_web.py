@@ -224,3 +224,14 @@ def test_an_agent_links_an_incident_to_a_problem_in_the_page(browser):
     assert bad.status_code == 422 and 'id="link_problem-error"' in page(bad)
     assert sam.post("/tickets/INC0000002/problem/link", data={"problem": "PRB0000001"}).status_code == 302
     assert 'href="/tickets/PRB0000001"' in page(sam.get("/tickets/INC0000002"))
+
+
+def test_pages_speak_french_to_a_french_browser(app):
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    html = page(client.get("/login", headers={"Accept-Language": "fr-FR,fr;q=0.9"}))
+    assert '<html lang="fr">' in html and "Se connecter à Flowdesk" in html and "Mot de passe" in html
+    client.post("/login", data={"username": "alice", "password": "demo"})
+    portal = page(client.get("/portal", headers={"Accept-Language": "fr"}))
+    assert "Signaler un incident" in portal and "Mes tickets" in portal
+    assert "Sign in to Flowdesk" in page(app.test_client().get("/login", headers={"Accept-Language": "en"}))

@@ -37,7 +37,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    locale: Mapped[str] = mapped_column(String(8), default="en")
+    # The language the user chose; None: the browser's preferred language decides.
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,7 +30,7 @@ class Principal:
     email: str
     groups: frozenset[str]
     roles: frozenset[str]
-    locale: str = "en"
+    locale: str | None = None
     tiers: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     # Flask-Login interface

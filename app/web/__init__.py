@@ -2,6 +2,7 @@
 
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.errors import ServiceError
@@ -10,17 +11,17 @@ from app.http import commit_on_success, get_db
 bp = Blueprint("web", __name__)
 
 STATUS_TITLES = {
-    400: "Bad request",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Changed meanwhile",
-    422: "Check the form",
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    409: _l("Changed meanwhile"),
+    422: _l("Check the form"),
 }
 
 
 @bp.errorhandler(ServiceError)
 def on_service_error(err: ServiceError):
-    title = _(STATUS_TITLES.get(err.status, "Error"))
+    title = STATUS_TITLES.get(err.status) or _("Error")
     return render_template("error.html", title=title, message=err.message, status=err.status), err.status
 
 
