@@ -47,8 +47,11 @@ def test_an_alert_opens_one_incident_updates_it_and_resolves_it(api):
     assert post(api, webhook("resolved", "fp1"))[1] == {"created": [], "updated": [], "resolved": ["INC0000001"]}
     resolved = api.get("sam", "/api/v1/tickets/INC0000001")[1]
     assert resolved["status"] == "Resolved" and resolved["resolved_at"]
-    (task,) = api.get("admin", "/api/v1/tickets/INC0000001/tasks")[1]
-    assert (task["element_id"], task["candidate_groups"]) == ("document_closure", ["service-desk"])
+    # A critical alert is a major incident: the service desk closes it, the managers review it.
+    closure, review = api.get("admin", "/api/v1/tickets/INC0000001/tasks")[1]
+    assert (closure["element_id"], closure["candidate_groups"]) == ("document_closure", ["service-desk"])
+    assert (review["element_id"], review["candidate_groups"]) == ("post_incident_review", ["managers"])
+    task = closure
     history = api.get("audrey", "/api/v1/tickets/INC0000001/history")[1]
     assert any(e["kind"] == "restarted" and e["actor"] == "monitor" for e in history)
     status, _ = api.post(
@@ -70,8 +73,8 @@ def test_an_alert_firing_again_within_30_minutes_reopens_its_incident(api):
     assert post(api, webhook("firing", "fp2"))[1] == {"created": [], "updated": ["INC0000001"], "resolved": []}
     ticket = api.get("sam", "/api/v1/tickets/INC0000001")[1]
     assert (ticket["status"], ticket["reopen_count"]) == ("In Progress", 1)
-    (task,) = api.get("admin", "/api/v1/tickets/INC0000001/tasks")[1]
-    assert task["element_id"] == "diagnose"
+    tasks = api.get("admin", "/api/v1/tickets/INC0000001/tasks")[1]
+    assert [t["element_id"] for t in tasks] == ["post_incident_review", "diagnose"]
     assert post(api, webhook("resolved", "fp2"))[1]["resolved"] == ["INC0000001"]
 
 
@@ -85,7 +88,8 @@ def test_an_alert_firing_again_later_opens_a_new_incident(api):
 def test_a_closed_incident_is_not_reopened(api):
     post(api, webhook("firing", "fp6"))
     post(api, webhook("resolved", "fp6"))
-    work(api, "sam", "INC0000001", {"closure_code": "solved_permanently", "closure_notes": "Relay replaced"})
+    closure = {"closure_code": "solved_permanently", "closure_notes": "Relay replaced"}
+    work(api, "sam", "INC0000001", closure, "document_closure")
     assert post(api, webhook("firing", "fp6"))[1]["created"] == ["INC0000002"]
 
 

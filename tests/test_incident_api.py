@@ -266,26 +266,34 @@ def test_the_callers_reply_resumes_the_tier_that_waits_for_it(api, tier_users, e
     assert open_task(api, number)["element_id"] == element
 
 
+MONDAY_10_PARIS = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    "impact,urgency,response,resolution",
+    "impact,urgency,response_due,resolution_due",
     [
-        ("high", "high", timedelta(minutes=15), timedelta(hours=4)),
-        ("high", "medium", timedelta(hours=1), timedelta(hours=8)),
-        ("medium", "medium", timedelta(hours=4), timedelta(days=3)),
-        ("low", "low", timedelta(days=1), timedelta(days=5)),
+        # critical: round the clock
+        ("high", "high", "2026-11-23T09:15:00+00:00", "2026-11-23T13:00:00+00:00"),
+        # high: PT1H and PT8H of business hours (Paris, 08:00-18:00 on working days)
+        ("high", "medium", "2026-11-23T10:00:00+00:00", "2026-11-23T17:00:00+00:00"),
+        # medium: PT4H, and P3D = three working days of 10 hours: Monday 10:00 -> Thursday 10:00
+        ("medium", "medium", "2026-11-23T13:00:00+00:00", "2026-11-26T09:00:00+00:00"),
+        # low: P1D -> Tuesday 10:00; P5D -> over the weekend to the next Monday 10:00
+        ("low", "low", "2026-11-24T09:00:00+00:00", "2026-11-30T09:00:00+00:00"),
     ],
 )
-def test_sla_due_dates_follow_the_priority(api, impact, urgency, response, resolution):
-    ticket = raise_incident(api, impact=impact, urgency=urgency)
-    created = datetime.fromisoformat(ticket["created_at"])
-    assert datetime.fromisoformat(ticket["sla"]["response_due"]) - created == response
-    assert datetime.fromisoformat(ticket["sla"]["resolution_due"]) - created == resolution
-    assert ticket["sla"]["breached"] is False
+def test_sla_due_dates_follow_the_priority_and_its_calendar(api, impact, urgency, response_due, resolution_due):
+    with time_machine.travel(MONDAY_10_PARIS, tick=False):
+        ticket = raise_incident(api, impact=impact, urgency=urgency)
+    assert (ticket["sla"]["response_due"], ticket["sla"]["resolution_due"]) == (response_due, resolution_due)
+    assert (ticket["sla"]["breached"], ticket["sla"]["state"]) == (False, "running")
 
 
 def test_a_late_resolution_is_a_breach(api):
-    number = raise_incident(api, impact="high", urgency="high")["number"]
-    with time_machine.travel(datetime.now(UTC) + timedelta(hours=5), tick=True):
+    with time_machine.travel(MONDAY_10_PARIS, tick=True):
+        number = raise_incident(api, impact="high", urgency="medium")["number"]
+    # PT8H of business hours from Monday 10:00 end on Monday at 18:00: Tuesday 10:00 is late.
+    with time_machine.travel(MONDAY_10_PARIS + timedelta(days=1), tick=True):
         assert work(api, "sam", number, {**RESOLVE, "category": "application"})["sla"]["breached"] is True
 
 

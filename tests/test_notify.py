@@ -1,15 +1,10 @@
 """Mails: queued in the outbox with the change, sent by the worker to a real SMTP server (aiosmtpd)."""
 
-import socket
-from email import message_from_bytes
-
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app import worker
 from app.engine.models import Job
-from tests.conftest import work
+from tests.conftest import free_port, work
 
 RESOLVE = {
     "outcome": "resolve",
@@ -17,31 +12,6 @@ RESOLVE = {
     "resolution_notes": "Restarted the mail relay",
     "category": "application",
 }
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    monkeypatch.setenv("FLOWDESK_SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
-    yield inbox
-    controller.stop()
 
 
 def test_the_requester_hears_of_the_ticket_and_its_resolution(api, database, smtp):

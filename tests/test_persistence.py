@@ -1,6 +1,9 @@
 """Saving and restoring a workflow at every wait state changes nothing about where it goes."""
 
+from datetime import UTC, datetime
 from pathlib import Path
+
+import time_machine
 
 from app.engine import runtime
 from app.engine.bundle import build_specs, read_directory
@@ -29,6 +32,7 @@ START = {
     "ci": None,
     "resume_at": None,
     "raised_by_integration": False,
+    "opened_at": "2026-11-23T09:00:00+00:00",
 }
 
 
@@ -57,8 +61,9 @@ def _drive(persist: bool):
 
 
 def test_saved_and_restored_at_every_wait_state_gives_the_same_result():
-    in_memory = _drive(persist=False)
-    persisted = _drive(persist=True)
+    with time_machine.travel(datetime(2026, 11, 23, 9, tzinfo=UTC), tick=False):  # the SLA clock reads the time
+        in_memory = _drive(persist=False)
+        persisted = _drive(persist=True)
     assert persisted == in_memory
     trail, data, completed = persisted
     assert completed and trail[-1] == "status:Closed"

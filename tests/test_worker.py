@@ -37,10 +37,14 @@ def resolved_incident(api):
     return number
 
 
-def jobs(database, status=None):
+def jobs(database, status=None, element=None):
     with database.reader() as db:
         query = select(Job).where(Job.kind == "timer").order_by(Job.id)
-        return [j for j in db.scalars(query) if status is None or j.status == status]
+        return [
+            j
+            for j in db.scalars(query)
+            if (status is None or j.status == status) and (element is None or j.element_id == element)
+        ]
 
 
 def test_an_unanswered_resolution_closes_itself_after_three_days(api, database):
@@ -60,14 +64,14 @@ def test_an_unanswered_resolution_closes_itself_after_three_days(api, database):
     history = api.get("audrey", f"/api/v1/tickets/{number}/history")[1]
     closing = next(e for e in history if e["element_id"] == "close_unanswered")
     assert closing["actor"] is None and closing["changes"]["closure_code"] == [None, "no_answer"]
-    assert [j.status for j in jobs(database)] == ["done"]
+    assert [j.status for j in jobs(database, element="no_answer")] == ["done"]
 
 
 def test_an_answer_before_the_deadline_cancels_the_timer(api, database):
     number = resolved_incident(api)
     (task,) = api.get("admin", f"/api/v1/tickets/{number}/tasks")[1]
     assert api.post("alice", f"/api/v1/tasks/{task['id']}/complete", {"data": {"accepted": True}})[0] == 200
-    assert [j.status for j in jobs(database)] == ["cancelled"]
+    assert [j.status for j in jobs(database, element="no_answer")] == ["cancelled"]
     with time_machine.travel(datetime.now(UTC) + timedelta(days=4), tick=True):
         assert worker.run_once(database) == 0
     assert api.get("alice", f"/api/v1/tickets/{number}")[1]["status"] == "Resolved"

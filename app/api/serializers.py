@@ -5,7 +5,7 @@ from datetime import datetime
 from app.audit.models import AuditEvent
 from app.db import utcnow
 from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
-from app.tickets import sla
+from app.sla import clock as sla
 from app.tickets.models import Comment, Ticket
 
 
@@ -46,11 +46,28 @@ def ticket_json(t: Ticket) -> dict:
             "response_due": iso(t.response_due),
             "resolution_due": iso(t.resolution_due),
             "breached": sla.breached(resolution_due=t.resolution_due, resolved_at=t.resolved_at, now=utcnow()),
+            "state": sla_state(t),
+            "paused_seconds": t.sla_paused_seconds,
+            "paused_since": iso(t.sla_held_since),
+            "warned_at": iso(t.sla_warned_at),
+            "breached_at": iso(t.sla_breached_at),
         },
+        "major_incident": t.major_incident,
         "links": {"parent": t.parent_number, "problem": t.problem_number, "incidents": []},
         "item": t.item_key,
         "details": t.details or {},
     }
+
+
+def sla_state(t: Ticket) -> str | None:
+    """running, paused (on hold), breached, or met (resolved in time); None without an SLA."""
+    if t.resolution_due is None:
+        return None
+    if sla.breached(resolution_due=t.resolution_due, resolved_at=t.resolved_at, now=utcnow()):
+        return "breached"
+    if t.resolved_at is not None:
+        return "met"
+    return "paused" if t.sla_held_since is not None else "running"
 
 
 def task_json(task: HumanTask) -> dict:

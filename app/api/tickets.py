@@ -148,6 +148,18 @@ def link_problem(number):
     return jsonify(_ticket(incident))
 
 
+@route(
+    bp,
+    "/incidents/<number>/major",
+    "POST",
+    summary="Promote an incident to a major incident (agents): the managers take charge of it",
+    responses={200: "the ticket", 409: "already major, or no longer open"},
+)
+def declare_major(number):
+    incident = tickets.declare_major(get_db(), user=g.user, number=number)
+    return jsonify(_ticket(incident))
+
+
 @route(bp, "/incidents", "GET", summary="List incidents", query=LIST_QUERY)
 def list_incidents():
     limit, offset = paging()

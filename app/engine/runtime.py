@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
@@ -127,6 +127,8 @@ class Step:
     status: str | None
     manual: bool
     came_from: str | None = None  # the element passed just before: the sequence flow taken is came_from -> element
+    event: str | None = None  # the ticketEvent property: what the ticket records when this element completes
+    data: dict = field(default_factory=dict)  # the element's data when it completed (kept for events only)
 
 
 def _previous_element(task) -> str | None:
@@ -155,6 +157,11 @@ class RunReport:
     completed: bool = False
     timers: list[dict] = field(default_factory=list)  # {element_id, due_at (aware datetime)}
     thrown: list[dict] = field(default_factory=list)  # messages for other instances: {name, payload}
+
+    @property
+    def events(self) -> list[Step]:
+        """The steps of this run whose element names a ticket event (SLA warning, breach, stakeholder update)."""
+        return [step for step in self.steps if step.event]
 
 
 def properties_of(task_spec) -> dict[str, str]:
@@ -215,7 +222,7 @@ class Run:
     def __init__(self, workflow: BpmnWorkflow, spec, subprocess_specs):
         self.workflow = workflow
         self.spec, self.subprocess_specs = spec, subprocess_specs
-        self._seen = {t.id for t in workflow.get_tasks(state=TaskState.FINISHED_MASK)}
+        self._seen = {t.id for t in _finished(workflow)}
         self.report = RunReport(workflow)
 
     def complete_task(self, task_id: str, data: dict) -> dict:
@@ -251,6 +258,7 @@ class Run:
             self.report.rounds += 1
             self._guard(self.workflow.do_engine_steps)
             self._collect()
+        self._prune_repeated_branches()
         report = self.report
         report.thrown += self.thrown_messages()
         report.workflow = self.workflow
@@ -330,15 +338,16 @@ class Run:
     def _collect(self) -> None:
         finished = [
             t
-            for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
-            if t.id not in self._seen and getattr(t.task_spec, "bpmn_id", None)
+            for t in _finished(self.workflow)
+            if t.state == TaskState.COMPLETED and t.id not in self._seen and getattr(t.task_spec, "bpmn_id", None)
         ]
         finished.sort(key=lambda t: t.last_state_change)
         for task in finished:
             self._seen.add(task.id)
             spec = task.task_spec
             parent_data = task.parent.data if task.parent is not None else {}
-            status = properties_of(spec).get("ticketStatus")
+            props = properties_of(spec)
+            status = props.get("ticketStatus")
             step = Step(
                 element_id=spec.bpmn_id,
                 element_name=spec.bpmn_name or spec.bpmn_id,
@@ -347,12 +356,31 @@ class Run:
                 status=status,
                 manual=bool(spec.manual),
                 came_from=_previous_element(task),
+                event=props.get("ticketEvent"),
+                data=dict(task.data) if props.get("ticketEvent") else {},
             )
             self.report.steps.append(step)
             if flow_observer is not None and step.came_from:
                 flow_observer(self.spec.name, step.came_from, step.element_id)
             if status:
                 self.report.status = status
+
+    def _prune_repeated_branches(self) -> None:
+        """Drop what a cycle timer left behind: each firing adds a branch (the stakeholder update) and another
+        copy of the boundary's join, and keeping them would make the state grow with every cycle. A branch
+        goes once its elements are finished (only the process's end join still waits in it); one join copy is
+        kept. The audit log keeps what the branches did."""
+        for timer in self.workflow.get_tasks(state=TaskState.WAITING):
+            if not isinstance(getattr(timer.task_spec, "event_definition", None), CycleTimerEventDefinition):
+                continue
+            joins = []
+            for child in list(timer.children):
+                if not getattr(child.task_spec, "bpmn_id", None):
+                    joins.append(child)
+                elif all(t.has_state(TaskState.FINISHED_MASK) for t in _subtree(child) if t.task_spec.bpmn_id):
+                    self.workflow._remove_task(child.id)
+            for extra in joins[1:]:
+                self.workflow._remove_task(extra.id)
 
     def _end_task(self):
         ends = [
@@ -369,6 +397,18 @@ class Run:
     def _last_end_data(self) -> dict:
         end = self._end_task()
         return end.data if end is not None else self.workflow.data
+
+
+def _finished(workflow):
+    """Every finished task. get_tasks(state=...) does not descend below unfinished tasks, so it misses the
+    completed branches under a waiting timer (a cycle's stakeholder updates)."""
+    return [t for t in workflow.get_tasks() if t.has_state(TaskState.FINISHED_MASK)]
+
+
+def _subtree(task):
+    yield task
+    for child in task.children:
+        yield from _subtree(child)
 
 
 class TaskNotReady(Exception):

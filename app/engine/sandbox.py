@@ -26,6 +26,8 @@ from RestrictedPython.Guards import (
 )
 from RestrictedPython.Limits import limited_list, limited_range, limited_tuple
 
+from app.sla import clock as sla_clock
+
 LINE_BUDGET = 200_000  # lines one script or expression may execute
 MAX_SEQUENCE = 100_000  # longest string or list an operator may build
 MAX_INT_BITS = 4_096
@@ -145,6 +147,7 @@ HELPERS: dict[str, Any] = {
     "len": len,
     "ceil": math.ceil,
     "floor": math.floor,
+    **sla_clock.HELPERS,
 }
 
 _BUILTINS = {**safe_builtins, **HELPERS}

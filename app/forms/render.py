@@ -88,6 +88,8 @@ def _field(name, prop, ui, value, messages, required, conditions) -> Markup:
     field_id = f"field-{name}"
     label = prop.get("title") or _humanise(name)
     help_texts = [t for t in (prop.get("description"), ui.get("ui:help")) if t]
+    if _kind(prop) == "array":
+        help_texts.append(_("One per line."))
     if conditions and not required:
         help_texts.append(_("Required when %(condition)s.", condition=_(" or ").join(conditions)))
     described = []
@@ -130,6 +132,11 @@ def _field(name, prop, ui, value, messages, required, conditions) -> Markup:
             for v, t in choices
         )
         control = Markup('<select id="{}" name="{}"{}>{}</select>').format(field_id, name, _attrs(attrs), options)
+    elif kind == "array":
+        lines = "\n".join(map(str, value)) if isinstance(value, list) else ("" if value is None else value)
+        control = Markup('<textarea id="{}" name="{}" rows="4"{}{}>{}</textarea>').format(
+            field_id, name, _attrs(attrs), _placeholder(ui), lines
+        )
     elif widget == "textarea":
         control = Markup('<textarea id="{}" name="{}" rows="5"{}{}>{}</textarea>').format(
             field_id, name, _attrs(attrs), _placeholder(ui), "" if value is None else value
@@ -177,6 +184,8 @@ def coerce(schema: dict, form: MultiDict) -> dict:
         choices = dict((_encode(v), v) for v, _t in (_choices(prop) or []))
         if raw in choices:
             data[name] = choices[raw]
+        elif kind == "array":
+            data[name] = [line.strip() for line in raw.splitlines() if line.strip()]
         elif kind == "boolean":
             data[name] = {"true": True, "on": True, "yes": True, "false": False, "no": False}.get(raw.lower(), raw)
         elif kind in ("integer", "number"):

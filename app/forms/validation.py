@@ -38,7 +38,7 @@ def errors_of(schema: dict, data: dict) -> dict[str, list[str]]:
     for name in data:
         if name not in known:
             fields.setdefault(name, []).append("This form has no such field.")
-    validator = Draft202012Validator(schema)
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     for error in validator.iter_errors(data):
         flattened = [error] if not error.context or _choices(error) is not None else list(error.context)
         for item in flattened:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import utcnow
 from app.engine.models import Job
-from app.identity.models import User
+from app.identity.models import Group, User, membership
 
 SENDER = "Flowdesk <flowdesk@example.org>"
 _mail_app: Flask | None = None
@@ -35,11 +35,43 @@ def _renderer() -> Flask:
 
 def queue_mail(db: Session, *, username: str, template: str, key: str, **context) -> Job | None:
     """Queue the mail template for the user; nothing when the key was queued before."""
-    if db.scalar(select(Job.id).where(Job.idempotency_key == key)) is not None:
+    if _queued(db, key):
         return None
     user = db.scalar(select(User).where(User.username == username))
     if user is None or not user.email or any(g.role == "integration" for g in user.groups):
         return None  # integrations (monitoring) read the API, not mail
+    return _queue(db, to=user.email, user=user, template=template, key=key, context=context)
+
+
+def queue_mail_to(db: Session, *, address: str, template: str, key: str, **context) -> Job | None:
+    """Queue the mail template for an address that is not a Flowdesk user (major-incident stakeholders)."""
+    if _queued(db, key):
+        return None
+    return _queue(db, to=address, user=None, template=template, key=key, context=context)
+
+
+def members_of(db: Session, *, group: str) -> list[str]:
+    """User names of a group's active members."""
+    query = (
+        select(User.username)
+        .join(membership, membership.c.user_id == User.id)
+        .join(Group, Group.id == membership.c.group_id)
+        .where(Group.name == group, User.active.is_(True))
+        .order_by(User.username)
+    )
+    return list(db.scalars(query))
+
+
+def manager_of(db: Session, *, group: str) -> str | None:
+    """The user name of the group's manager (hierarchical escalation), if it has one."""
+    return db.scalar(select(User.username).join(Group, Group.manager_id == User.id).where(Group.name == group))
+
+
+def _queued(db: Session, key: str) -> bool:
+    return db.scalar(select(Job.id).where(Job.idempotency_key == key)) is not None
+
+
+def _queue(db: Session, *, to: str, user: User | None, template: str, key: str, context: dict) -> Job:
     settings = Settings.from_env(secret_key="unused-by-mail")  # noqa: S106
     with _renderer().app_context():
         subject = render_template(f"mail/{template}.subject.txt", base_url=settings.base_url, **context).strip()
@@ -48,7 +80,7 @@ def queue_mail(db: Session, *, username: str, template: str, key: str, **context
         kind="mail",
         due_at=utcnow(),
         idempotency_key=key,
-        payload={"to": user.email, "subject": subject, "body": body, "message_id": make_msgid(domain="flowdesk")},
+        payload={"to": to, "subject": subject, "body": body, "message_id": make_msgid(domain="flowdesk")},
     )
     db.add(job)
     return job

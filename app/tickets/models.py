@@ -42,6 +42,12 @@ class Ticket(Base):
     response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_breached: Mapped[bool] = mapped_column(default=False)
+    sla_paused_seconds: Mapped[int] = mapped_column(default=0)  # working time spent on hold or resolved
+    sla_held_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the clock is paused since then
+    sla_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 75 % of the resolution time used
+    sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    major_incident: Mapped[bool] = mapped_column(default=False)
+    major_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))  # its coordination
     parent_number: Mapped[str | None] = mapped_column(String(20))
     problem_number: Mapped[str | None] = mapped_column(String(20))
     # A request's catalog item and the fields the requester filled in (bounded by the item's form).

@@ -6,6 +6,7 @@ see but not do is Forbidden.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import uuid4
 
 from sqlalchemy import or_, select, update
@@ -21,7 +22,7 @@ from app.forms.validation import validate_submission
 from app.identity.models import User
 from app.identity.service import Principal
 from app.notify import service as notify
-from app.tickets import sla
+from app.sla import clock as sla
 from app.tickets.models import Comment, Ticket, TicketCounter
 
 LEVELS = ("high", "medium", "low")
@@ -272,9 +273,59 @@ def linked_incidents(db: Session, *, problem: Ticket) -> list[Ticket]:
     return list(db.scalars(select(Ticket).where(Ticket.problem_number == problem.number).order_by(Ticket.id)))
 
 
+def _after_run(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: str | None, initial=False) -> None:
+    """Keep the ticket in step with a run of one of its instances, and deliver what the run announced."""
+    if outcome.instance.id == ticket.major_instance_id:
+        for step in outcome.report.events:
+            _ticket_event(db, ticket, step.event, step.data, actor=actor)
+        return
+    was_resolved = ticket.status == "Resolved"
+    _sync(db, ticket, outcome, initial=initial)
+    _route_messages(db, ticket, outcome, actor=actor)
+    if ticket.status == "Resolved" and not was_resolved and ticket.major_instance_id:
+        restored = engine.deliver_message(
+            db,
+            instance_id=ticket.major_instance_id,
+            name="service_restored",
+            payload={"resolution_notes": ticket.resolution_notes},
+            actor=actor,
+        )
+        if restored is not None:
+            _after_run(db, ticket, restored, actor=actor)
+
+
+def declare_major(db: Session, *, user: Principal, number: str) -> Ticket:
+    """An agent promotes an incident to a major incident: the managers take charge of it."""
+    ticket = get_ticket(db, user=user, number=number, kind="incident")
+    if not user.is_agent:
+        raise Forbidden("only agents promote an incident to a major incident")
+    if ticket.major_instance_id is not None:
+        raise Conflict(f"{number} is already a major incident")
+    if ticket.status in ("Resolved", "Closed", "Cancelled"):
+        raise Conflict(f"{number} is {ticket.status}: only an open incident becomes a major incident")
+    _start_major(db, ticket, actor=user.username, reason="promoted by an agent")
+    return ticket
+
+
+def _start_major(db: Session, ticket: Ticket, *, actor: str | None, reason: str) -> None:
+    definition = engine.latest_definition(db, process_id="major_incident")
+    if definition is None:
+        raise Conflict("the major_incident process is not deployed")
+    data = {"number": ticket.number, "title": ticket.title, "priority": ticket.priority, "requester": ticket.requester}
+    outcome = engine.start(db, process_id="major_incident", data=data, actor=actor, business_key=ticket.number)
+    ticket.major_instance_id, ticket.major_incident = outcome.instance.id, True
+    _event(db, ticket, kind="major_incident_declared", actor=actor, changes={"reason": [None, reason]}, public=True)
+    _after_run(db, ticket, outcome, actor=actor)
+
+
 def _route_messages(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: str | None) -> None:
-    """Deliver what a problem's process announced to the incidents linked to it."""
+    """Deliver what a process announced: an incident declared major starts its coordination, a problem's
+    news goes to the incidents linked to it."""
     for message in outcome.report.thrown:
+        if message["name"] == "major_incident_declared":
+            if ticket.major_instance_id is None:
+                _start_major(db, ticket, actor=actor, reason="critical priority")
+            continue
         payload = message.get("payload") or {}
         for incident in linked_incidents(db, problem=ticket):
             if message["name"] == "known_error" and incident.status not in ("Closed", "Cancelled"):
@@ -343,12 +394,12 @@ def _raise(
         "description": description,
         "resume_at": None,
         "raised_by_integration": user.has("integration"),
+        "opened_at": now.isoformat(),
         **(extra if process_data is None else process_data),
     }
     outcome = engine.start(db, process_id=definition.process_id, data=data, actor=user.username, business_key=number)
     ticket.instance_id = outcome.instance.id
-    _sync(db, ticket, outcome, initial=True)
-    _route_messages(db, ticket, outcome, actor=user.username)
+    _after_run(db, ticket, outcome, actor=user.username, initial=True)
     notify.queue_mail(db, username=requester, template="ticket_created", key=f"{number}:created", ticket=ticket)
     return ticket
 
@@ -376,9 +427,10 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, initial: bool
             put("resolved_at", None)
         if report.status == "Closed":
             put("closed_at", now)
-    if report.data.get("resolution_target") and ticket.resolution_due is None:
-        put("response_due", sla.due(ticket.created_at, report.data.get("response_target")))
-        put("resolution_due", sla.due(ticket.created_at, report.data["resolution_target"]))
+    clock = report.data.get("sla")
+    if isinstance(clock, dict):
+        for name, value in _sla_columns(clock, report.data).items():
+            put(name, value)
     for name in SYNCED_FIELDS:
         if name in report.data and report.data[name] is not None:
             put(name, report.data[name])
@@ -388,6 +440,9 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, initial: bool
     if agent_task is not None:
         put("assignment_group", agent_task.candidate_groups[0])
         put("assignee", agent_task.assignee)
+    done_by = outcome.completed_task.completed_by if outcome.completed_task is not None else None
+    for step in report.events:
+        _ticket_event(db, ticket, step.event, step.data, actor=done_by)
     if not changes:
         return
     ticket.updated_at = now
@@ -404,6 +459,85 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, initial: bool
         part = {k: v for k, v in changes.items() if (k in PUBLIC_FIELDS) == public}
         if part:
             _event(db, ticket, kind="ticket_updated", actor=None, changes=_iso(part), public=public)
+
+
+def _sla_columns(clock: dict, data: dict) -> dict:
+    """The ticket's SLA columns from the clock the process keeps (see app/sla/clock.py)."""
+    started = datetime.fromisoformat(clock["started"])
+    held = clock.get("held_since")
+    return {
+        "resolution_due": sla.moment_at(clock),
+        "response_due": sla.due(started, data.get("response_target"), clock["calendar"]),
+        "sla_paused_seconds": int(clock.get("paused") or 0),
+        "sla_held_since": datetime.fromisoformat(held) if held else None,
+    }
+
+
+def _ticket_event(db: Session, ticket: Ticket, event: str, data: dict, *, actor: str | None) -> None:
+    """What a diagram element marked with ticketEvent means for the ticket: recorded once, told to people."""
+    if event in SLA_EVENTS:
+        _sla_event(db, ticket, event)
+    elif event in ("major_declared", "stakeholder_update"):
+        news = data.get("first_update") if event == "major_declared" else _latest_public_news(db, ticket)
+        if event == "major_declared":
+            post_comment(db, ticket=ticket, author=actor or "flowdesk", body=news, visibility="public")
+        sent = data.get("update_sent_at") or "declared"
+        _event(db, ticket, kind=event, actor=None, changes={"stakeholders": [None, data.get("stakeholders")]})
+        for address in data.get("stakeholders") or []:
+            notify.queue_mail_to(
+                db,
+                address=address,
+                template="stakeholder_update",
+                key=f"{ticket.number}:update:{sent}:{address}",
+                ticket=ticket,
+                reason=data.get("major_reason", ""),
+                news=news,
+                interval=data.get("update_interval"),
+            )
+
+
+# ticketEvent -> (the ticket column that records it, its audit event kind); the mail template is the event.
+SLA_EVENTS = {"sla_warning": ("sla_warned_at", "sla_warning"), "sla_breach": ("sla_breached_at", "sla_breached")}
+
+
+def _sla_event(db: Session, ticket: Ticket, event: str) -> None:
+    """75 % used: warn the assignment group. Breached: record it and tell the group's manager. Once each."""
+    column, kind = SLA_EVENTS[event]
+    if getattr(ticket, column) is not None:
+        return  # a later tier's timer fired for a moment already passed
+    setattr(ticket, column, utcnow())
+    group = ticket.assignment_group or ""
+    if event == "sla_warning":
+        recipients = notify.members_of(db, group=group)
+        changes = {"resolution_due": [None, _iso_of(ticket.resolution_due)]}
+    else:
+        ticket.sla_breached = True
+        manager = notify.manager_of(db, group=group)
+        recipients, changes = ([manager] if manager else []), {"escalated_to": [None, manager]}
+    _event(db, ticket, kind=kind, actor=None, changes=changes)
+    for username in recipients:
+        notify.queue_mail(
+            db,
+            username=username,
+            template=event,
+            key=f"{ticket.number}:{event}:{username}",
+            ticket=ticket,
+            due=_iso_of(ticket.resolution_due),
+        )
+
+
+def _latest_public_news(db: Session, ticket: Ticket) -> str:
+    latest = db.scalar(
+        select(Comment.body)
+        .where(Comment.ticket_id == ticket.id, Comment.visibility == "public")
+        .order_by(Comment.at.desc(), Comment.id.desc())
+        .limit(1)
+    )
+    return latest or ""
+
+
+def _iso_of(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _event(db: Session, ticket: Ticket, *, kind: str, actor: str | None, changes: dict, public: bool = False):
@@ -432,17 +566,18 @@ def resolve_elsewhere(db: Session, *, ticket: Ticket, code: str, notes: str, act
         "accepted": None,
     }
     outcome = engine.restart(db, instance_id=ticket.instance_id, data=data, actor=actor, reason=reason)
-    _sync(db, ticket, outcome)
+    _after_run(db, ticket, outcome, actor=actor)
     return True
 
 
 def timer_fired(db: Session, *, instance_id: int) -> None:
     """A timer of the instance is due: fire it, and keep its ticket in step (the worker calls this)."""
     outcome = engine.fire_timers(db, instance_id=instance_id)
-    ticket = db.scalar(select(Ticket).where(Ticket.instance_id == instance_id))
+    ticket = db.scalar(
+        select(Ticket).where(or_(Ticket.instance_id == instance_id, Ticket.major_instance_id == instance_id))
+    )
     if ticket is not None:
-        _sync(db, ticket, outcome)
-        _route_messages(db, ticket, outcome, actor=None)
+        _after_run(db, ticket, outcome, actor=None)
 
 
 def reopen_from_outside(db: Session, *, ticket: Ticket, actor: str | None, reason: str) -> bool:
@@ -452,7 +587,7 @@ def reopen_from_outside(db: Session, *, ticket: Ticket, actor: str | None, reaso
         return False
     data = {"resume_at": "l1", "reopen_count": ticket.reopen_count + 1}
     outcome = engine.restart(db, instance_id=ticket.instance_id, data=data, actor=actor, reason=reason)
-    _sync(db, ticket, outcome)
+    _after_run(db, ticket, outcome, actor=actor)
     return True
 
 
@@ -575,8 +710,7 @@ def complete_task(db: Session, *, user: Principal, task_id: str, data: object) -
     clean = validate_submission(schema, data)
     outcome = engine.complete_task(db, task=task, data=clean, actor=user.username)
     if ticket is not None:
-        _sync(db, ticket, outcome)
-        _route_messages(db, ticket, outcome, actor=user.username)
+        _after_run(db, ticket, outcome, actor=user.username)
     return ticket, outcome.open_tasks
 
 
@@ -655,7 +789,7 @@ def add_comment(db: Session, *, user: Principal, number: str, body, visibility) 
             db, instance_id=ticket.instance_id, name="caller_replied", payload={"reply": body}, actor=user.username
         )
         if outcome is not None:
-            _sync(db, ticket, outcome)
+            _after_run(db, ticket, outcome, actor=user.username)
     return comment
 
 
