@@ -45,7 +45,13 @@ USERS = [
     ("monitor", "Monitoring integration", ["integrations"], None),
 ]
 
-GROUP_MANAGERS = {"service-desk": "maria", "network-ops": "mark", "app-support": "mark", "infrastructure-l3": "mark"}
+GROUP_MANAGERS = {
+    "service-desk": "maria",
+    "network-ops": "mark",
+    "app-support": "mark",
+    "infrastructure-l3": "mark",
+    "finance": "maria",
+}
 
 
 def seed(db: Session) -> int:

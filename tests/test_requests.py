@@ -1,7 +1,14 @@
 """Service requests: catalog, approvals by the manager and finance, fulfilment by a group or automation."""
 
-import pytest
+from datetime import UTC, datetime
 
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from app import worker
+from app.engine.models import Job
+from app.identity.models import User
 from tests.conftest import work
 
 ACCESS = {"application": "crm", "access_level": "read", "justification": "I join the sales team on Monday"}
@@ -52,7 +59,19 @@ def test_a_laptop_needs_finance_after_the_manager(api):
     assert api.get("fred", "/api/v1/tickets/REQ0000001")[0] == 200
     assert api.get("admin", "/api/v1/tickets/REQ0000001")[1]["status"] == "Awaiting Approval"
     assert work(api, "fred", "REQ0000001", {"decision": "approve"}, "finance_approval")["status"] == "In Fulfillment"
-    assert work(api, "sam", "REQ0000001", {"fulfilment_notes": "Laptop handed over"}, "fulfil")["status"] == "Closed"
+    # The laptop's two fulfilment tasks are worked in parallel; the request closes when both are done.
+    first, second = api.get("admin", "/api/v1/tickets/REQ0000001/tasks")[1]
+    assert {first["name"], second["name"]} == {
+        "Fulfil the request: Prepare and image the laptop",
+        "Fulfil the request: Create the accounts and licences",
+    }
+    assert first["candidate_groups"] == second["candidate_groups"] == ["service-desk"]
+    status, body = api.post(
+        "sara", f"/api/v1/tasks/{second['id']}/complete", {"data": {"fulfilment_notes": "Accounts"}}
+    )
+    assert status == 200 and body["ticket"]["status"] == "In Fulfillment"
+    status, body = api.post("sam", f"/api/v1/tasks/{first['id']}/complete", {"data": {"fulfilment_notes": "Imaged"}})
+    assert status == 200 and body["ticket"]["status"] == "Closed" and body["next_tasks"] == []
 
 
 @pytest.mark.parametrize(
@@ -101,3 +120,73 @@ def test_bad_orders_name_the_field(api):
     assert status == 422 and {"model", "keyboard_layout", "justification"} <= set(body["error"]["fields"])
     assert api.post("audrey", "/api/v1/requests", {"item": "password-reset", "fields": {"account": "x1"}})[0] == 403
     assert api.get("alice", "/api/v1/tickets/REQ0000001")[0] == 404
+
+
+MONDAY_10_PARIS = datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+
+def test_an_unanswered_approval_reminds_after_2_working_days_and_escalates_after_5(api, database):
+    with time_machine.travel(MONDAY_10_PARIS, tick=False):
+        order(api, "software-access", ACCESS, user="sam")  # sam's manager is maria, whose manager is nobody
+    with time_machine.travel(datetime(2026, 11, 25, 8, 59, tzinfo=UTC), tick=False):
+        assert worker.run_once(database) == 0, "Wednesday 09:59 in Paris: not yet 2 working days (20 hours)"
+    with time_machine.travel(datetime(2026, 11, 25, 9, 1, tzinfo=UTC), tick=False):
+        worker.run_once(database)
+    (reminder,) = mails_with(database, "maria@example.org", "Reminder")
+    assert "two working days" in reminder["body"]
+    (task,) = api.get("admin", "/api/v1/tickets/REQ0000001/tasks")[1]
+    assert (task["element_id"], task["assignee"]) == ("manager_approval", "maria"), "a reminder leaves it with her"
+    # Five working days from Monday 10:00: the next Monday 10:00 (the weekend does not count).
+    with time_machine.travel(datetime(2026, 11, 30, 9, 1, tzinfo=UTC), tick=False):
+        worker.run_once(database)
+    (task,) = api.get("admin", "/api/v1/tickets/REQ0000001/tasks")[1]
+    assert (task["element_id"], task["assignee"], task["candidate_groups"]) == (
+        "manager_approval_escalated",
+        None,
+        ["managers"],
+    ), "maria has no manager: any manager may answer"
+    done = work(api, "mark", "REQ0000001", {"decision": "approve", "comment": "Approved in Maria's absence"})
+    assert done["status"] == "In Fulfillment"
+
+
+def test_an_escalated_approval_goes_to_the_approvers_manager(api, database):
+    with database.unit_of_work() as db:
+        maria, mark = (db.scalar(select(User).where(User.username == n)) for n in ("maria", "mark"))
+        maria.manager_id = mark.id
+    with time_machine.travel(MONDAY_10_PARIS, tick=False):
+        order(api, "new-laptop", LAPTOP, user="sam")
+    with time_machine.travel(datetime(2026, 11, 30, 9, 1, tzinfo=UTC), tick=False):
+        worker.run_once(database)
+        (task,) = api.get("admin", "/api/v1/tickets/REQ0000001/tasks")[1]
+        assert (task["element_id"], task["assignee"]) == ("manager_approval_escalated", "mark")
+        work(api, "mark", "REQ0000001", {"decision": "reject", "comment": "Not this year"})
+    assert api.get("admin", "/api/v1/tickets/REQ0000001")[1]["status"] == "Rejected"
+
+
+def test_an_unanswered_cost_approval_reminds_finance_then_goes_to_its_manager(api, database):
+    with time_machine.travel(MONDAY_10_PARIS, tick=False):
+        order(api, "new-laptop", LAPTOP)
+        work(api, "maria", "REQ0000001", {"decision": "approve"}, "manager_approval")
+    with time_machine.travel(datetime(2026, 11, 25, 9, 1, tzinfo=UTC), tick=False):
+        worker.run_once(database)
+    assert len(mails_with(database, "fred@example.org", "Reminder")) == 1
+    with time_machine.travel(datetime(2026, 11, 30, 9, 1, tzinfo=UTC), tick=False):
+        worker.run_once(database)
+        (task,) = api.get("admin", "/api/v1/tickets/REQ0000001/tasks")[1]
+        assert (task["element_id"], task["assignee"]) == ("finance_approval_escalated", "maria")
+        assert work(api, "maria", "REQ0000001", {"decision": "approve"})["status"] == "In Fulfillment"
+
+
+def test_an_answer_in_time_cancels_the_reminder_and_the_escalation(api, database):
+    with time_machine.travel(MONDAY_10_PARIS, tick=False):
+        order(api, "software-access", ACCESS)
+        work(api, "maria", "REQ0000001", {"decision": "approve"}, "manager_approval")
+    with time_machine.travel(datetime(2026, 12, 7, 9, tzinfo=UTC), tick=False):
+        assert worker.run_once(database) == 0
+    assert mails_with(database, "maria@example.org", "Reminder") == []
+
+
+def mails_with(database, address, word):
+    with database.reader() as db:
+        jobs = db.scalars(select(Job).where(Job.kind == "mail").order_by(Job.id))
+        return [j.payload for j in jobs if j.payload["to"] == address and word in j.payload["subject"]]

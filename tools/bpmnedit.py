@@ -103,6 +103,26 @@ class Diagram:
                 if float(p.get("x")) >= from_x and float(p.get("y")) >= below_y:
                     p.set("x", str(int(float(p.get("x")) + dx)))
 
+    def shift_down(self, from_y: float, dy: float):
+        """Make room below from_y: shapes and waypoints at or below it move down by dy, the lane that
+        contains from_y grows, the lanes below it move, and the pool grows."""
+        for shape in self.plane.iterfind("bpmndi:BPMNShape", NS):
+            b = shape.find("dc:Bounds", NS)
+            y, h = float(b.get("y")), float(b.get("height"))
+            if shape.get("isHorizontal") == "true":
+                if y >= from_y:
+                    b.set("y", str(int(y + dy)))
+                elif y < from_y <= y + h:
+                    b.set("height", str(int(h + dy)))
+                continue
+            for bb in shape.iter(q("dc:Bounds")):
+                if float(bb.get("y")) >= from_y:
+                    bb.set("y", str(int(float(bb.get("y")) + dy)))
+        for edge in self.plane.iterfind("bpmndi:BPMNEdge", NS):
+            for p in list(edge.iterfind("di:waypoint", NS)) + list(edge.iter(q("dc:Bounds"))):
+                if float(p.get("y")) >= from_y:
+                    p.set("y", str(int(float(p.get("y")) + dy)))
+
     # --- elements
     def node(self, kind, element_id, name, *, lane, cx, cy, props=None, script=None, before=None, **attrs):
         element = etree.Element(q(f"bpmn:{kind}"), id=element_id, name=name, **attrs)

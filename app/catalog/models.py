@@ -19,4 +19,6 @@ class CatalogItem(Base):
     approval: Mapped[str] = mapped_column(String(20), default="none")  # none, manager
     fulfillment_group: Mapped[str | None] = mapped_column(String(64))
     automated: Mapped[bool] = mapped_column(default=False)
+    # The fulfilment group's tasks, worked in parallel (one task each); empty for automated items.
+    fulfilment_tasks: Mapped[list] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)

@@ -10,10 +10,28 @@ from app.catalog.models import CatalogItem
 from app.config import PROJECT_ROOT
 
 DEMO_ITEMS = [
-    # key, name, description, cost, approval, fulfillment group, automated
-    ("software-access", "Software access", "Access to a business application.", 0, "manager", "app-support", False),
-    ("new-laptop", "New laptop", "A standard laptop, delivered and set up.", 1500, "manager", "service-desk", False),
-    ("password-reset", "Password reset", "A new temporary password, sent at once.", 0, "none", None, True),
+    # key, name, description, cost, approval, fulfillment group, automated, fulfilment tasks (in parallel)
+    (
+        "software-access",
+        "Software access",
+        "Access to a business application.",
+        0,
+        "manager",
+        "app-support",
+        False,
+        ["Grant access in the application"],
+    ),
+    (
+        "new-laptop",
+        "New laptop",
+        "A standard laptop, delivered and set up.",
+        1500,
+        "manager",
+        "service-desk",
+        False,
+        ["Prepare and image the laptop", "Create the accounts and licences"],
+    ),
+    ("password-reset", "Password reset", "A new temporary password, sent at once.", 0, "none", None, True, []),
 ]
 
 
@@ -28,7 +46,7 @@ def item_by_key(db: Session, *, key: str) -> CatalogItem | None:
 def seed_items(db: Session, *, forms: Path = PROJECT_ROOT / "forms" / "catalog") -> int:
     existing = {i.key for i in db.scalars(select(CatalogItem))}
     created = 0
-    for key, name, description, cost, approval, group, automated in DEMO_ITEMS:
+    for key, name, description, cost, approval, group, automated, tasks in DEMO_ITEMS:
         if key in existing:
             continue
         schema = json.loads((forms / f"{key}.schema.json").read_text(encoding="utf-8"))
@@ -45,6 +63,7 @@ def seed_items(db: Session, *, forms: Path = PROJECT_ROOT / "forms" / "catalog")
                 approval=approval,
                 fulfillment_group=group,
                 automated=automated,
+                fulfilment_tasks=tasks,
             )
         )
         created += 1

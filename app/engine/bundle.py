@@ -23,7 +23,7 @@ NS = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 DMN_NS = {"dmn": "*"}
-EXPRESSION_PROPERTIES = ("candidateGroupsExpression", "assigneeExpression", "dueExpression")
+EXPRESSION_PROPERTIES = ("candidateGroupsExpression", "assigneeExpression", "dueExpression", "titleExpression")
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 FORM_PREFIX = "forms/"
 NAMED_ELEMENTS = {

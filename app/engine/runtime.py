@@ -194,12 +194,13 @@ def _ready_task(task) -> ReadyTask:
         else:
             groups = _as_groups(spec.lane)
         assignee = sandbox.evaluate(props["assigneeExpression"], task.data) if props.get("assigneeExpression") else None
+        title = sandbox.evaluate(props["titleExpression"], task.data) if props.get("titleExpression") else None
     except Exception as err:  # noqa: BLE001 - any failure of a diagram expression is the diagram's error
         raise EngineError(f"{spec.bpmn_name or spec.bpmn_id}: cannot decide who works it: {err}", spec.bpmn_id) from err
     return ReadyTask(
         id=str(task.id),
         element_id=spec.bpmn_id,
-        name=spec.bpmn_name or spec.bpmn_id,
+        name=f"{spec.bpmn_name or spec.bpmn_id}: {title}" if title else (spec.bpmn_name or spec.bpmn_id),
         lane=spec.lane,
         candidate_groups=groups,
         assignee=str(assignee) if assignee else None,

@@ -191,6 +191,11 @@ def at_iso(clock: dict, fraction: float = 1.0) -> str:
     return moment_at(clock, fraction).isoformat()
 
 
+def in_working_time(duration: str, calendar_name: str = "business-hours") -> str:
+    """The moment `duration` of working time from now (P2D: two working days), for timer expressions."""
+    return at_iso(start_clock(None, duration, calendar_name))
+
+
 # What diagrams may call (the sandbox offers these names).
 HELPERS = {
     "sla_clock": start_clock,
@@ -198,4 +203,5 @@ HELPERS = {
     "sla_hold": hold,
     "sla_resume": resume,
     "sla_retarget": retarget,
+    "in_working_time": in_working_time,
 }

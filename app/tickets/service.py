@@ -187,6 +187,9 @@ def create_request(db: Session, *, user: Principal, item, fields) -> Ticket:
     clean = validate_submission(catalog_item.form, fields if fields is not None else {})
     requester = db.scalar(select(User).where(User.username == user.username))
     manager = requester.manager.username if requester.manager is not None else None
+    # Who an approval unanswered for 5 working days goes to: the approver's own manager.
+    escalation = requester.manager.manager.username if requester.manager and requester.manager.manager else None
+    tasks = catalog_item.fulfilment_tasks or ([] if catalog_item.automated else [catalog_item.name])
     summary = "\n".join(f"{catalog_item.form['properties'][k].get('title', k)}: {v}" for k, v in clean.items())
     return _raise(
         db,
@@ -205,6 +208,9 @@ def create_request(db: Session, *, user: Principal, item, fields) -> Ticket:
             "manager": manager,
             "fulfillment_group": catalog_item.fulfillment_group,
             "automated": catalog_item.automated,
+            "fulfilment_tasks": tasks,
+            "escalation_approver": escalation,
+            "finance_escalation_approver": notify.manager_of(db, group="finance"),
             "fields": clean,
         },
     )
@@ -477,6 +483,8 @@ def _ticket_event(db: Session, ticket: Ticket, event: str, data: dict, *, actor:
     """What a diagram element marked with ticketEvent means for the ticket: recorded once, told to people."""
     if event in SLA_EVENTS:
         _sla_event(db, ticket, event)
+    elif event == "approval_reminder":
+        _remind_approvers(db, ticket, reminded_at=data.get("reminded_at"))
     elif event in ("major_declared", "stakeholder_update"):
         news = data.get("first_update") if event == "major_declared" else _latest_public_news(db, ticket)
         if event == "major_declared":
@@ -524,6 +532,31 @@ def _sla_event(db: Session, ticket: Ticket, event: str) -> None:
             ticket=ticket,
             due=_iso_of(ticket.resolution_due),
         )
+
+
+def _remind_approvers(db: Session, ticket: Ticket, *, reminded_at: str | None) -> None:
+    """An approval waits for 2 working days: remind whoever may answer it."""
+    waiting = db.scalars(
+        select(HumanTask).where(
+            HumanTask.business_key == ticket.number,
+            HumanTask.status == "open",
+            HumanTask.form_schema == "approval.schema.json",
+        )
+    )
+    for task in waiting:
+        people = [task.assignee] if task.assignee else []
+        for group in task.candidate_groups if not people else []:
+            people += notify.members_of(db, group=group)
+        _event(db, ticket, kind="approval_reminder", actor=None, changes={"reminded": [None, people]})
+        for username in people:
+            notify.queue_mail(
+                db,
+                username=username,
+                template="approval_reminder",
+                key=f"{ticket.number}:reminder:{task.id}:{username}:{reminded_at}",
+                ticket=ticket,
+                task=task,
+            )
 
 
 def _latest_public_news(db: Session, ticket: Ticket) -> str:
