@@ -235,3 +235,27 @@ def test_pages_speak_french_to_a_french_browser(app):
     portal = page(client.get("/portal", headers={"Accept-Language": "fr"}))
     assert "Signaler un incident" in portal and "Mes tickets" in portal
     assert "Sign in to Flowdesk" in page(app.test_client().get("/login", headers={"Accept-Language": "en"}))
+
+
+def test_an_agent_promotes_an_incident_and_sees_its_service_level(browser):
+    report(browser("alice"))
+    sam = browser("sam")
+    html = page(sam.get("/tickets/INC0000001"))
+    assert "Promote to a major incident" in html and "Clock started" in html and "On track" in html
+    assert "Promote to a major incident" not in page(browser("alice").get("/tickets/INC0000001"))
+    assert browser("alice").post("/tickets/INC0000001/major").status_code == 403
+    assert sam.post("/tickets/INC0000001/major").status_code == 302
+    html = page(sam.get("/tickets/INC0000001"))
+    assert "Coordinated by the managers" in html and "Promote to a major incident" not in html
+    assert "Take charge of the major incident" in html
+    assert sam.post("/tickets/INC0000001/major").status_code == 409
+
+
+def test_an_incident_on_hold_shows_its_clock_paused(browser):
+    report(browser("alice"))
+    sam = browser("sam")
+    link = task_link(page(sam.get("/tickets/INC0000001")), "Diagnose incident")
+    sam.post(link, data={"category": "network", "outcome": "on_hold", "hold_reason": "awaiting_vendor"})
+    html = page(sam.get("/tickets/INC0000001"))
+    assert "Paused: on hold" in html and 'class="badge sla-paused"' in html
+    assert 'class="badge sla-paused"' in page(sam.get("/inbox"))

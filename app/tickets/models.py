@@ -44,6 +44,7 @@ class Ticket(Base):
     sla_breached: Mapped[bool] = mapped_column(default=False)
     sla_paused_seconds: Mapped[int] = mapped_column(default=0)  # working time spent on hold or resolved
     sla_held_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the clock is paused since then
+    sla_warning_due: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when 75 % of it will be used
     sla_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 75 % of the resolution time used
     sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     major_incident: Mapped[bool] = mapped_column(default=False)

@@ -300,6 +300,30 @@ def _after_run(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: s
             _after_run(db, ticket, restored, actor=actor)
 
 
+def sla_timeline(db: Session, *, ticket: Ticket) -> list[tuple]:
+    """The resolution clock's story from the audit log: (when, what) with what one of started, paused,
+    resumed, warned, breached, met."""
+    if ticket.resolution_due is None:
+        return []
+    moments = [(ticket.created_at, "started")]
+    for event in audit.history(db, ticket=ticket.number, public_only=False):
+        status = (event.changes or {}).get("status")
+        if event.kind == "sla_warning":
+            moments.append((event.at, "warned"))
+        elif event.kind == "sla_breached":
+            moments.append((event.at, "breached"))
+        elif status and status[1] == "On Hold":
+            moments.append((event.at, "paused"))
+        elif status and status[0] == "On Hold":
+            moments.append((event.at, "resumed"))
+        elif status and status[1] == "Resolved":
+            met = ticket.resolution_due is None or event.at <= ticket.resolution_due
+            moments.append((event.at, "met" if met else "resolved late"))
+        elif status and status[0] == "Resolved" and status[1] != "Closed":
+            moments.append((event.at, "resumed"))
+    return moments
+
+
 def declare_major(db: Session, *, user: Principal, number: str) -> Ticket:
     """An agent promotes an incident to a major incident: the managers take charge of it."""
     ticket = get_ticket(db, user=user, number=number, kind="incident")
@@ -473,6 +497,7 @@ def _sla_columns(clock: dict, data: dict) -> dict:
     held = clock.get("held_since")
     return {
         "resolution_due": sla.moment_at(clock),
+        "sla_warning_due": sla.moment_at(clock, 0.75),
         "response_due": sla.due(started, data.get("response_target"), clock["calendar"]),
         "sla_paused_seconds": int(clock.get("paused") or 0),
         "sla_held_since": datetime.fromisoformat(held) if held else None,

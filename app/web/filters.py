@@ -52,17 +52,31 @@ def change_value(value) -> str:
 
 
 def sla_state(ticket) -> tuple[str, str]:
-    """(css class, label) of a ticket's resolution clock: on track, past 75 %, or breached."""
+    """(css class, label) of a ticket's resolution clock: on track, past 75 % (amber), breached (red), paused
+    while on hold, met once resolved in time."""
     if ticket is None or ticket.resolution_due is None:
         return "", ""
     now = ticket.resolved_at or datetime.now(UTC)
-    total = (ticket.resolution_due - ticket.created_at).total_seconds() or 1
-    used = (now - ticket.created_at).total_seconds() / total
-    if used >= 1:
+    if now > ticket.resolution_due:
         return "sla-breached", _("Breached")
-    if used >= 0.75:
+    if ticket.resolved_at is not None:
+        return "sla-ok", _("Met")
+    if ticket.sla_held_since is not None:
+        return "sla-paused", _("Paused")
+    if ticket.sla_warning_due is not None and now >= ticket.sla_warning_due:
         return "sla-warning", _("Due soon")
     return "sla-ok", _("On track")
+
+
+SLA_MOMENTS = {
+    "started": _l("Clock started"),
+    "paused": _l("Paused: on hold"),
+    "resumed": _l("Resumed"),
+    "warned": _l("Three quarters of the time used: group warned"),
+    "breached": _l("Target breached: manager alerted"),
+    "met": _l("Resolved in time"),
+    "resolved late": _l("Resolved late"),
+}
 
 
 def register_filters(app: Flask) -> None:
@@ -71,4 +85,5 @@ def register_filters(app: Flask) -> None:
         event_label=lambda kind: EVENT_LABELS.get(kind, kind),
         priority_label=lambda p: PRIORITY_LABELS.get(p, p or "—"),
         sla_state=sla_state,
+        sla_moment=lambda kind: SLA_MOMENTS.get(kind, kind),
     )

@@ -22,6 +22,7 @@ def _page(number: str, comment_form: dict | None = None, errors: dict | None = N
         open_tasks=open_tasks,
         history=history,
         comments=tickets.comments(db, user=current_user, number=number),
+        sla_moments=tickets.sla_timeline(db, ticket=ticket) if sees_tasks else [],
         may_work=lambda task: tickets.may_work(current_user, task),
         comment_form=comment_form or {},
         errors=errors or {},
@@ -61,6 +62,14 @@ def link_problem(number):
     except ValidationFailed as err:
         return _page(number, errors={f"link_{k}": v for k, v in err.fields.items()}, status=422)
     flash(_("%(number)s is linked to its problem.", number=number))
+    return redirect(url_for("web.ticket", number=number))
+
+
+@bp.route("/tickets/<number>/major", methods=["POST"])
+@login_required
+def declare_major(number):
+    tickets.declare_major(get_db(), user=current_user, number=number)
+    flash(_("%(number)s is a major incident: the managers are asked to take charge.", number=number))
     return redirect(url_for("web.ticket", number=number))
 
 
