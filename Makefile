@@ -5,7 +5,7 @@ FLOWDESK := $(VENV)/bin/flowdesk
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 ACCEPTANCE := $(addprefix ../shared/acceptance/,test_incidents.py test_processes.py test_alerts.py test_problems.py test_requests.py)
 
-.PHONY: install run lint format test test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench messages
+.PHONY: install run lint format test test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench messages chromium assets
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -31,10 +31,10 @@ format: install
 
 test: lint test-sqlite test-pg acceptance acceptance-pg
 
-test-sqlite: install
+test-sqlite: install chromium
 	FLOWDESK_REQUIRE_FLOW_COVERAGE=1 $(PY) -m pytest -q
 
-test-pg: install pg-start
+test-pg: install chromium pg-start
 	FLOWDESK_TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q
 
 acceptance: install
@@ -42,6 +42,17 @@ acceptance: install
 
 acceptance-pg: install pg-reset
 	FLOWDESK_ACCEPTANCE_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q $(ACCEPTANCE)
+
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
+	@command -v chromium >/dev/null 2>&1 || (echo "Chromium is missing and could not be installed"; exit 1)
+
+# Rebuild the modeller, viewer and editors from frontend/ (exact npm versions, lock file); the built files
+# under app/static/build/ are committed, so running Flowdesk needs no Node.js.
+assets:
+	cd frontend && npm ci --no-audit --no-fund && node build.mjs
 
 pg-start:
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start

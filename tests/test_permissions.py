@@ -45,3 +45,29 @@ def test_api_tokens_are_stored_as_hashes(api, database):
     with database.reader() as db:
         stored = db.scalars(select(ApiToken.token_hash)).all()
     assert stored and token not in stored and all(len(h) == 64 for h in stored)
+
+
+def test_the_auditor_cannot_change_anything_through_the_pages(api, app, database):
+    """Every POST route of the web pages, signed in as the auditor (with CSRF off so the check is the role's)."""
+    number = api.post("alice", "/api/v1/incidents", {"title": "Mail", "impact": "low", "urgency": "low"})[1]["number"]
+    (task,) = api.get("admin", f"/api/v1/tickets/{number}/tasks")[1]
+    values = {"number": number, "task_id": task["id"], "process_id": "incident"}
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    assert client.post("/login", data={"username": "audrey", "password": "demo"}).status_code == 302
+    with database.reader() as db:
+        before = db.scalar(select(func.count()).select_from(AuditEvent))
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or rule.endpoint in ("web.login", "web.logout"):
+            continue
+        for method in sorted((rule.methods or set()) & CHANGING):
+            path = rule.rule
+            for name, value in values.items():
+                path = path.replace(f"<{name}>", value)
+            response = client.open(path, method=method, json={"bpmn": "<x/>", "files": {}}, data=None)
+            assert response.status_code in (403, 404, 422), (method, path, response.status_code)
+            tried += 1
+    assert tried >= 10, tried
+    with database.reader() as db:
+        assert db.scalar(select(func.count()).select_from(AuditEvent)) == before, "nothing was written"

@@ -69,15 +69,15 @@ def json_body() -> dict:
     return body
 
 
-def paging() -> tuple[int, int]:
+def paging(default: int = 50, most: int = 500) -> tuple[int, int]:
     try:
-        limit = int(request.args.get("limit", 50))
+        limit = int(request.args.get("limit", default))
         offset = int(request.args.get("offset", 0))
     except ValueError as err:
         raise ValidationFailed("limit and offset are whole numbers", {"limit": ["Expected a whole number."]}) from err
-    if not 1 <= limit <= 500 or offset < 0:
-        raise ValidationFailed("limit is 1 to 500, offset 0 or more", {"limit": ["Between 1 and 500."]})
+    if not 1 <= limit <= most or offset < 0:
+        raise ValidationFailed(f"limit is 1 to {most}, offset 0 or more", {"limit": [f"Between 1 and {most}."]})
     return limit, offset
 
 
-from app.api import alerts, processes, tickets  # noqa: E402,F401 - route modules register on bp
+from app.api import alerts, audit, processes, tickets  # noqa: E402,F401 - route modules register on bp

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from app.audit.export import event_row
 from app.audit.models import AuditEvent
 from app.db import utcnow
 from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
@@ -86,16 +87,7 @@ def task_json(task: HumanTask) -> dict:
 
 
 def event_json(e: AuditEvent) -> dict:
-    return {
-        "at": iso(e.at),
-        "actor": e.actor,
-        "kind": e.kind,
-        "element_id": e.element_id,
-        "element_name": e.element_name,
-        "process_id": e.process_id,
-        "process_version": e.process_version,
-        "changes": e.changes,
-    }
+    return event_row(e)
 
 
 def comment_json(c: Comment) -> dict:

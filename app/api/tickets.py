@@ -1,14 +1,11 @@
 """API routes for incidents, tickets, their comments and history, and human tasks."""
 
-import csv
-import io
-import json
-
-from flask import Response, g, jsonify, request
+from flask import g, jsonify, request
 
 from app.api import bp, json_body, paging
 from app.api.openapi import route
 from app.api.serializers import comment_json, event_json, task_json, ticket_json
+from app.audit.export import export_response
 from app.catalog import service as catalog
 from app.errors import ValidationFailed
 from app.http import get_db
@@ -205,25 +202,8 @@ def ticket_history(number):
     responses={200: "text/csv"},
 )
 def ticket_history_csv(number):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["at", "actor", "kind", "element_id", "element_name", "process_id", "process_version", "changes"])
-    for event in tickets.history(get_db(), user=g.user, number=number):
-        row = event_json(event)
-        writer.writerow(
-            [
-                row["at"],
-                row["actor"] or "",
-                row["kind"],
-                row["element_id"] or "",
-                row["element_name"] or "",
-                row["process_id"] or "",
-                row["process_version"] or "",
-                json.dumps(row["changes"], sort_keys=True),
-            ]
-        )
-    headers = {"Content-Disposition": f'attachment; filename="{number.upper()}-history.csv"'}
-    return Response(buffer.getvalue(), mimetype="text/csv", headers=headers)
+    events = tickets.history(get_db(), user=g.user, number=number)
+    return export_response(events, fmt="csv", filename=f"{number.upper()}-history")
 
 
 @route(bp, "/tickets/<number>/comments", "GET", summary="A ticket's comments, oldest first")

@@ -96,10 +96,16 @@ def history(
     ticket: str | None = None,
     instance_id: int | None = None,
     public_only: bool = False,
+    since=None,
+    until=None,
     limit: int = 1000,
     offset: int = 0,
 ) -> list[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.id)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
     if ticket is not None:
         query = query.where(AuditEvent.ticket == ticket)
     if instance_id is not None:

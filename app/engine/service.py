@@ -121,6 +121,28 @@ def _changed(db: Session, bundle: Bundle) -> bool:
     return latest is None or latest.checksum != bundle.checksum
 
 
+def edited_bundle(
+    db: Session, *, process_id: str, bpmn_text: str | None = None, files: dict[str, str] | None = None
+) -> Bundle:
+    """The latest version's bundle with an edited diagram and/or edited decision tables and forms. Only files
+    the process already has can be replaced: a new form or table comes with a deploy of the directory."""
+    latest = latest_definition(db, process_id=process_id)
+    if latest is None:
+        raise BundleError([Problem(f"{process_id}.bpmn", None, f"process {process_id} is not deployed")])
+    bundle = bundle_of(latest)
+    if bpmn_text is not None:
+        bundle = with_new_bpmn(bundle, bpmn_text)
+    unknown = [name for name in files or {} if name not in bundle.files or name == bundle.bpmn_file]
+    if unknown:
+        raise BundleError([Problem(n, None, "not a decision table or form of this process") for n in unknown])
+    return Bundle(bundle.process_id, bundle.name, bundle.bpmn_file, {**bundle.files, **(files or {})})
+
+
+def check_bundle(bundle: Bundle) -> list[Problem]:
+    """Every problem that would refuse the deploy of this bundle (nothing is stored)."""
+    return validate(bundle)
+
+
 def deploy_bpmn(db: Session, *, process_id: str, bpmn_text: str, actor: str | None) -> DeployResult:
     """A new version from an edited diagram; it keeps the decision tables and forms of the latest version."""
     latest = latest_definition(db, process_id=process_id)

@@ -35,7 +35,7 @@ def home():
 def register(app: Flask) -> None:
     from app import login_manager
     from app.identity.service import principal_by_id
-    from app.web import auth, inbox, portal, tasks, tickets  # noqa: F401 - routes register on bp
+    from app.web import audit, auth, inbox, portal, studio, tasks, tickets  # noqa: F401 - routes register on bp
     from app.web.filters import register_filters
 
     @login_manager.user_loader

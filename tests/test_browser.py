@@ -1,0 +1,207 @@
+"""Real Chromium against a real server: requesters, agents, process owners and auditors at work.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright; `make test` installs it when it is missing.
+Screenshots land in artifacts/screenshots/ (kept by CI as test artifacts).
+"""
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import free_port
+
+playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
+CHROMIUM = os.environ.get("FLOWDESK_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(app):
+    app.config["SERVER_NAME"] = None
+    port = free_port()
+    http = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    http.shutdown()
+
+
+@pytest.fixture
+def visit(chromium, server, request):
+    """visit(user) -> a signed-in page; console errors and CSP violations fail the test."""
+    contexts, errors = [], []
+
+    def sign_in(username):
+        context = chromium.new_context(viewport={"width": 1440, "height": 1000}, locale="en-GB")
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and errors.append(f"{username}: {m.text}"))
+        page.on("pageerror", lambda e: errors.append(f"{username}: {e}"))
+        page.goto(f"{server}/login")
+        page.get_by_label("User name").fill(username)
+        page.get_by_label("Password").fill("demo")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(r".*/(inbox|portal)$"))
+        page.base = server
+        return page
+
+    yield sign_in
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for i, context in enumerate(contexts):
+        for page in context.pages:
+            page.screenshot(path=str(SHOTS / f"{request.node.name}-{i}.png"), full_page=True)
+        context.close()
+    assert errors == [], errors
+
+
+def report_incident(page, title="Mail is down"):
+    page.goto(f"{page.base}/portal")
+    page.get_by_label("What is wrong?").fill(title)
+    page.get_by_label("Details").fill("Outlook says it is offline since this morning")
+    page.get_by_label("Impact").select_option("medium")
+    page.get_by_label("Urgency").select_option("medium")
+    page.get_by_role("button", name="Report the incident").click()
+    page.wait_for_url(re.compile(r".*/tickets/INC\d{7}$"))
+    return page.url.rsplit("/", 1)[1]
+
+
+def resolve_from_the_inbox(page, number):
+    page.goto(f"{page.base}/inbox")
+    row = page.get_by_role("row").filter(has_text=number)
+    row.get_by_role("button", name=re.compile("^Claim")).click()
+    page.get_by_role("link", name="Diagnose incident").first.click()
+    page.get_by_label("Category").select_option("application")
+    page.get_by_role("radio", name="Resolve it").check()
+    page.get_by_role("radio", name="Fixed").check()
+    page.get_by_label("Resolution notes").fill("Restarted the mail relay; mail flows again.")
+    page.get_by_role("button", name="Complete").click()
+    page.wait_for_url(re.compile(r".*/inbox$"))
+    page.goto(f"{page.base}/tickets/{number}")
+
+
+def test_an_agent_works_an_incident_from_the_inbox(visit):
+    number = report_incident(visit("alice"))
+    sam = visit("sam")
+    resolve_from_the_inbox(sam, number)
+    assert sam.locator("#ticket-status").inner_text().strip() == "Resolved"
+
+
+def test_a_requester_reports_and_confirms_an_incident(visit):
+    alice = visit("alice")
+    number = report_incident(alice)
+    assert alice.locator("#ticket-status").inner_text().strip() == "New"
+    resolve_from_the_inbox(visit("sam"), number)
+    alice.goto(f"{alice.base}/portal")
+    alice.get_by_role("link", name="Confirm the resolution").click()
+    alice.get_by_role("radio", name=re.compile("Yes")).check()
+    alice.get_by_role("button", name="Complete").click()
+    alice.wait_for_url(re.compile(rf".*/tickets/{number}$"))
+    assert alice.locator("#ticket-status").inner_text().strip() == "Resolved"
+    assert "Document closure" in alice.locator("ul.tasks").inner_text(), "the service desk documents the closure next"
+
+
+def open_in_studio(page, process_id="incident", version=1):
+    page.goto(f"{page.base}/studio/{process_id}/versions/{version}")
+    page.wait_for_selector("#studio[data-ready='true']")
+
+
+def test_every_bundled_diagram_opens_in_the_modeller_without_warnings(visit):
+    olivia = visit("olivia")
+    for process_id in ("incident", "major_incident", "problem", "request_fulfillment"):
+        open_in_studio(olivia, process_id)
+        assert olivia.locator("#studio-status").inner_text() == "", process_id
+        olivia.get_by_role("button", name="Check").click()
+        expect(olivia.locator("#studio-status")).not_to_be_empty()
+        assert olivia.locator("#studio-status").inner_text() == "No problem found: it can be deployed.", (
+            process_id,
+            olivia.locator("#studio-problems").inner_text(),
+        )
+
+
+def test_a_process_owner_renames_a_task_and_deploys_version_2(visit, api):
+    olivia = visit("olivia")
+    open_in_studio(olivia)
+    olivia.evaluate(
+        """() => {
+          const modeler = window.flowdeskModeler;
+          const element = modeler.get('elementRegistry').get('diagnose');
+          modeler.get('selection').select(element);
+        }"""
+    )
+    name = olivia.locator("#bio-properties-panel-name")
+    if not name.is_visible():
+        olivia.locator(".bio-properties-panel-group-header", has_text="General").click()
+    name.fill("Diagnose the incident")
+    name.press("Tab")
+    olivia.get_by_role("button", name="Deploy as the next version").click()
+    expect(olivia.locator("#studio-status")).to_have_text("Deployed as version 2.")
+    status, deployed = api.get("olivia", "/api/v1/processes/incident/versions/2")
+    assert status == 200 and deployed["deployed_by"] == "olivia"
+    assert 'name="Diagnose the incident"' in deployed["bpmn"]
+    olivia.goto(f"{olivia.base}/studio/incident/diff?from=1&to=2")
+    olivia.wait_for_selector(".diagram[data-ready='true'] >> nth=1")
+    assert "Changed: diagnose" in olivia.locator("ul.legend").inner_text()
+
+
+def test_a_lint_error_blocks_the_deploy(visit, api):
+    olivia = visit("olivia")
+    open_in_studio(olivia)
+    olivia.evaluate(
+        """() => {
+          const modeler = window.flowdeskModeler;
+          const flow = modeler.get('elementRegistry').get('flow_diagnosed');
+          modeler.get('modeling').removeElements([flow]);
+        }"""
+    )
+    olivia.get_by_role("button", name="Deploy as the next version").click()
+    expect(olivia.locator("#studio-status")).not_to_be_empty()
+    assert re.fullmatch(r"Not deployed: fix the \d+ lint errors first\.", olivia.locator("#studio-status").inner_text())
+    assert "diagnose" in olivia.locator("#studio-problems").inner_text()
+    assert olivia.locator(".djs-element.has-problem").count() >= 1, "the problem is marked on the diagram"
+    assert api.get("olivia", "/api/v1/processes/incident/versions/2")[0] == 404
+
+
+def test_an_auditor_sees_the_path_of_a_ticket_on_its_diagram(visit, api):
+    number = report_incident(visit("alice"))
+    resolve_from_the_inbox(visit("sam"), number)
+    audrey = visit("audrey")
+    audrey.goto(f"{audrey.base}/audit/tickets/{number}")
+    audrey.wait_for_selector(".diagram[data-ready='true']")
+    diagram = audrey.locator(".diagram").first
+    assert diagram.get_attribute("data-warnings") == "0"
+    completed = audrey.locator(".djs-element.path-completed")
+    assert completed.count() >= 6, "start, logging, decisions, diagnosis, gateways, resolution"
+    assert audrey.locator(".djs-element.path-completed[data-element-id='diagnose']").count() == 1
+    assert audrey.locator(".djs-element.path-active[data-element-id='confirm_resolution']").count() == 1
+    assert audrey.locator(".djs-element.path-completed[data-element-id='investigate_l2']").count() == 0
+    assert "Diagnose incident" in audrey.locator("table.history").inner_text()
+
+
+def test_a_form_is_edited_as_json_with_a_live_preview(visit):
+    olivia = visit("olivia")
+    olivia.goto(f"{olivia.base}/studio/incident/versions/1/files/forms/incident_hold.schema.json")
+    expect(olivia.locator("#form-status")).to_have_text("Preview up to date.")
+    expect(olivia.locator("#form-preview")).to_contain_text("What cleared the hold")
+    schema = olivia.locator("#form-schema")
+    schema.fill(schema.input_value().replace("What cleared the hold", "How the hold ended"))
+    expect(olivia.locator("#form-preview")).to_contain_text("How the hold ended")
+    schema.fill(schema.input_value() + "}")
+    expect(olivia.locator("#form-status")).to_contain_text("JSON")
+    expect(olivia.locator("#form-preview")).to_contain_text("How the hold ended")  # the last good preview stays
