@@ -1,11 +1,12 @@
 """Every table of Flowdesk, imported in one place (migrations and tests need the whole metadata)."""
 
-from app.alerts.models import AlertLink
+from app.alerts.models import AlertLink, AlertRule
 from app.audit.models import AuditEvent
 from app.catalog.models import CatalogItem
 from app.db import Base
 from app.engine.models import HumanTask, HumanTaskGroup, ProcessDefinition, ProcessInstance
 from app.identity.models import ApiToken, Group, User
+from app.notify.models import Notification, Watcher
 from app.tickets.models import Comment, Ticket, TicketCounter
 
 __all__ = [
@@ -23,4 +24,7 @@ __all__ = [
     "Ticket",
     "TicketCounter",
     "User",
+    "AlertRule",
+    "Notification",
+    "Watcher",
 ]

@@ -14,9 +14,11 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
+from app.audit import service as audit
 from app.config import Settings
 from app.db import Database, utcnow
 from app.engine.models import Job
+from app.errors import Conflict, NotFound
 from app.notify import service as notify
 from app.tickets import service as tickets
 
@@ -103,3 +105,30 @@ def run_forever(database: Database, stop: threading.Event) -> None:
             ran = 0
         if not ran:
             stop.wait(POLL_SECONDS)
+
+
+# --- what admins see and do --------------------------------------------------------------------
+
+
+def failed_jobs(db, *, limit: int = 200) -> list[Job]:
+    """Jobs out of attempts, newest first: what an admin inspects and retries."""
+    return list(db.scalars(select(Job).where(Job.status == "failed").order_by(Job.updated_at.desc()).limit(limit)))
+
+
+def retry(db, *, job_id: int, actor: str) -> Job:
+    """Give a failed job a fresh set of attempts, due now; the audit log keeps who did it and the last error."""
+    job = db.scalar(select(Job).where(Job.id == job_id).with_for_update())
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    if job.status != "failed":
+        raise Conflict(f"job {job_id} is {job.status}, not failed")
+    audit.record(
+        db,
+        kind="job_retried",
+        actor=actor,
+        instance_id=job.instance_id,
+        element_id=job.element_id,
+        changes={"job": [None, job.id], "attempts": [job.attempts, 0], "last_error": [job.last_error, None]},
+    )
+    job.status, job.attempts, job.due_at, job.updated_at = "waiting", 0, utcnow(), utcnow()
+    return job

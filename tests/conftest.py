@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from app import create_app
+from app.alerts import service as alerts
 from app.config import Settings, normalise_database_url
 from app.db import Database
 from app.demo import seed
@@ -60,6 +61,8 @@ def database(template, tmp_path):
             conn.execute(
                 text("INSERT INTO ticket_counter (kind, last) VALUES ('incident', 0), ('request', 0), ('problem', 0)")
             )
+        with database.unit_of_work() as db:
+            alerts.restore_default_rules(db)  # what migration 0012 wrote
         _prepare(database)
     else:
         path = tmp_path / "flowdesk.db"

@@ -14,26 +14,66 @@ RESOLVE = {
 }
 
 
+def by_recipient(smtp) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for rcpt, mail in smtp.messages:
+        for address in rcpt:
+            found.setdefault(address, []).append(mail)
+    return found
+
+
 def test_the_requester_hears_of_the_ticket_and_its_resolution(api, database, smtp):
     number = api.post("alice", "/api/v1/incidents", {"title": "Mail is down", "impact": "low", "urgency": "low"})[1][
         "number"
     ]
-    assert worker.run_once(database) == 1
-    ((rcpt, mail),) = smtp.messages
-    assert rcpt == ["alice@example.org"] and mail["Subject"] == f"[{number}] We received: Mail is down"
-    assert f"/tickets/{number}" in mail.get_payload()
+    assert worker.run_once(database) == 3, "the requester, and each member of the service desk"
+    mails = by_recipient(smtp)
+    ((received,),) = [mails["alice@example.org"]]
+    assert received["Subject"] == f"[{number}] We received: Mail is down"
+    assert f"/tickets/{number}" in received.get_payload()
+    for agent in ("sam", "sara"):
+        (arrived,) = mails[f"{agent}@example.org"]
+        assert arrived["Subject"] == f"[{number}] New task for you: Diagnose incident"
+        assert "Claim it in your inbox" in arrived.get_payload()
     work(api, "sam", number, RESOLVE)
-    assert worker.run_once(database) == 1
+    assert worker.run_once(database) == 1, "the requester only: her confirmation is her own task"
     rcpt, mail = smtp.messages[-1]
-    assert mail["Subject"] == f"[{number}] Mail is down is now Resolved"
+    assert rcpt == ["alice@example.org"] and mail["Subject"] == f"[{number}] Mail is down is now Resolved"
     assert "Restarted the mail relay" in mail.get_payload() and "accept or reject" in mail.get_payload()
     assert worker.run_once(database) == 0, "each mail is sent once"
+
+
+def test_watchers_hear_of_status_changes_and_everyone_has_an_in_app_list(api, database, smtp):
+    number = api.post("alice", "/api/v1/incidents", {"title": "VPN drops", "impact": "low", "urgency": "low"})[1][
+        "number"
+    ]
+    status, watching = api.post("ramon", f"/api/v1/tickets/{number}/watchers")
+    assert status == 404, "ramon may not see alice's ticket, so he cannot follow it"
+    assert api.post("sam", f"/api/v1/tickets/{number}/watchers", {"username": "mark"})[0] == 422, "he cannot see it"
+    status, watching = api.post("sam", f"/api/v1/tickets/{number}/watchers", {"username": "nina"})
+    assert status == 200 and watching == ["nina"]
+    assert api.post("alice", f"/api/v1/tickets/{number}/watchers", {"username": "ramon"})[0] == 403
+    work(api, "sam", number, RESOLVE)
+    worker.run_once(database)
+    (mail,) = by_recipient(smtp)["nina@example.org"]
+    assert "which you follow, is now Resolved" in mail.get_payload()
+    assert "accept or reject" not in mail.get_payload(), "only the requester decides"
+    status, mine = api.get("alice", "/api/v1/notifications")
+    assert status == 200 and [n["text"] for n in mine] == [
+        f"[{number}] VPN drops is now Resolved",
+        f"[{number}] We received: VPN drops",
+    ]
+    assert all(n["read_at"] is None for n in mine) and all(n["ticket"] == number for n in mine)
+    assert api.post("alice", "/api/v1/notifications/read", {})[1] == {"marked": 2}
+    assert api.get("alice", "/api/v1/notifications?unread=true")[1] == []
+    assert api.call("sam", "DELETE", f"/api/v1/tickets/{number}/watchers/nina", None)[1] == []
 
 
 def test_monitoring_gets_no_mail(api, database, smtp):
     api.post("monitor", "/api/v1/incidents", {"title": "Disk full", "impact": "low", "urgency": "low"})
     worker.run_once(database)
-    assert smtp.messages == []
+    assert "monitor@example.org" not in by_recipient(smtp)
+    assert api.get("monitor", "/api/v1/notifications")[1] == []
 
 
 def test_mails_wait_in_the_outbox_until_a_mail_server_is_configured(api, database, monkeypatch):
@@ -41,8 +81,8 @@ def test_mails_wait_in_the_outbox_until_a_mail_server_is_configured(api, databas
     api.post("alice", "/api/v1/incidents", {"title": "Printer", "impact": "low", "urgency": "low"})
     assert worker.run_once(database) == 0
     with database.reader() as db:
-        (job,) = db.scalars(select(Job).where(Job.kind == "mail"))
-        assert (job.status, job.attempts) == ("waiting", 0)
+        jobs = list(db.scalars(select(Job).where(Job.kind == "mail")))
+        assert len(jobs) == 3 and {(j.status, j.attempts) for j in jobs} == {("waiting", 0)}
 
 
 def test_an_unreachable_mail_server_is_retried(api, database, monkeypatch):
@@ -50,5 +90,6 @@ def test_an_unreachable_mail_server_is_retried(api, database, monkeypatch):
     api.post("alice", "/api/v1/incidents", {"title": "Printer", "impact": "low", "urgency": "low"})
     assert worker.run_once(database) == 0
     with database.reader() as db:
-        (job,) = db.scalars(select(Job).where(Job.kind == "mail"))
-        assert (job.status, job.attempts) == ("waiting", 1) and "Connection refused" in job.last_error
+        jobs = list(db.scalars(select(Job).where(Job.kind == "mail")))
+        assert len(jobs) == 3 and {(j.status, j.attempts) for j in jobs} == {("waiting", 1)}
+        assert all("Connection refused" in j.last_error for j in jobs)

@@ -259,3 +259,17 @@ def test_an_incident_on_hold_shows_its_clock_paused(browser):
     html = page(sam.get("/tickets/INC0000001"))
     assert "Paused: on hold" in html and 'class="badge sla-paused"' in html
     assert 'class="badge sla-paused"' in page(sam.get("/inbox"))
+
+
+def test_a_requester_follows_a_ticket_and_reads_her_notifications(browser):
+    report(browser("alice"))
+    sam = browser("sam")
+    assert sam.post("/tickets/INC0000001/watch").status_code == 302
+    assert "Stop following" in page(sam.get("/tickets/INC0000001"))
+    alice = browser("alice")
+    html = page(alice.get("/notifications"))
+    assert "We received: Mail is down" in html and 'class="badge count">1' in page(alice.get("/portal"))
+    assert alice.post("/notifications/read").status_code == 302
+    assert 'class="badge count">' not in page(alice.get("/portal"))
+    assert sam.post("/tickets/INC0000001/watch", data={"stop": "1"}).status_code == 302
+    assert "Follow this ticket" in page(sam.get("/tickets/INC0000001"))

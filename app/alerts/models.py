@@ -30,3 +30,17 @@ class AlertLink(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     fired: Mapped[int] = mapped_column(default=1)
+
+
+class AlertRule(Base):
+    """How alert labels fill an incident: for `field`, the first rule (by position) whose label has the
+    value `match` (`*`: any value) sets `value` (empty: the label's own value). Admins edit these."""
+
+    __tablename__ = "alert_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(String(100))
+    match: Mapped[str] = mapped_column(String(200), default="*")
+    field: Mapped[str] = mapped_column(String(20))  # impact, urgency, service, ci, category
+    value: Mapped[str] = mapped_column(String(200), default="")

@@ -9,25 +9,86 @@ alert with an unknown fingerprint is ignored.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.alerts.models import AlertLink
+from app.alerts.models import AlertLink, AlertRule
 from app.db import utcnow
-from app.errors import Forbidden, ValidationFailed
+from app.errors import Forbidden, NotFound, ValidationFailed
 from app.identity.service import Principal
 from app.tickets import service as tickets
 from app.tickets.models import Ticket
 
-# severity label -> (impact, urgency); admins will edit this mapping (it is data, not code)
 REOPEN_WINDOW = timedelta(minutes=30)
-SEVERITY = {
-    "critical": ("high", "high"),
-    "major": ("high", "medium"),
-    "warning": ("medium", "medium"),
-    "minor": ("low", "medium"),
-    "info": ("low", "low"),
-}
+FIELDS = ("impact", "urgency", "service", "ci", "category")
+LEVELS = ("high", "medium", "low")
+# The rules a new installation starts with (migration 0012 wrote the same); admins edit them in /admin/alerts.
+DEFAULT_RULES = [
+    ("severity", "critical", "impact", "high"),
+    ("severity", "critical", "urgency", "high"),
+    ("severity", "major", "impact", "high"),
+    ("severity", "major", "urgency", "medium"),
+    ("severity", "warning", "impact", "medium"),
+    ("severity", "warning", "urgency", "medium"),
+    ("severity", "minor", "impact", "low"),
+    ("severity", "minor", "urgency", "medium"),
+    ("severity", "info", "impact", "low"),
+    ("severity", "info", "urgency", "low"),
+    ("service", "*", "service", ""),
+    ("instance", "*", "ci", ""),
+    ("category", "*", "category", ""),
+]
+
+
+def rules(db: Session) -> list[AlertRule]:
+    return list(db.scalars(select(AlertRule).order_by(AlertRule.position, AlertRule.id)))
+
+
+def restore_default_rules(db: Session) -> None:
+    db.execute(delete(AlertRule))
+    for i, (label, match, field_name, value) in enumerate(DEFAULT_RULES):
+        db.add(AlertRule(position=i, label=label, match=match, field=field_name, value=value))
+    db.flush()
+
+
+def add_rule(db: Session, *, label, match, field_name, value) -> AlertRule:
+    """A new rule at the end of the list, checked before it is stored."""
+    errors: dict[str, list[str]] = {}
+    label, match, value = (str(x or "").strip() for x in (label, match, value))
+    if not label:
+        errors["label"] = ["Name the alert label."]
+    if field_name not in FIELDS:
+        errors["field"] = ["Choose one of: " + ", ".join(FIELDS) + "."]
+    elif field_name in ("impact", "urgency") and value not in LEVELS:
+        errors["value"] = ["Impact and urgency are high, medium or low."]
+    if errors:
+        raise ValidationFailed("the rule has errors", errors)
+    last = db.scalar(select(AlertRule.position).order_by(AlertRule.position.desc()).limit(1)) or 0
+    rule = AlertRule(position=last + 1, label=label, match=match or "*", field=field_name, value=value)
+    db.add(rule)
+    db.flush()
+    return rule
+
+
+def delete_rule(db: Session, *, rule_id: int) -> None:
+    if db.execute(delete(AlertRule).where(AlertRule.id == rule_id)).rowcount == 0:
+        raise NotFound(f"no alert rule {rule_id}")
+
+
+def incident_fields(labels: dict, rule_list: list[AlertRule]) -> dict[str, str | None]:
+    """The incident's impact, urgency, service, ci and category from the alert's labels."""
+    found: dict[str, str | None] = {}
+    for rule in rule_list:
+        if rule.field in found or rule.label not in labels:
+            continue
+        actual = str(labels[rule.label])
+        if rule.match in ("*", actual) or rule.match.lower() == actual.lower():
+            found[rule.field] = rule.value or actual
+    return {
+        "impact": found.get("impact", "medium"),
+        "urgency": found.get("urgency", "medium"),
+        **{name: found.get(name) for name in ("service", "ci", "category")},
+    }
 
 
 @dataclass
@@ -77,6 +138,7 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
     if not user.has("integration"):
         raise Forbidden("only the monitoring integration sends alerts")
     result = WebhookResult()
+    rule_list = rules(db)
     for alert in _check(payload):
         labels = alert.get("labels") or {}
         annotations = alert.get("annotations") or {}
@@ -113,7 +175,7 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
                 result.updated.append(recent.ticket)
                 continue
         name = str(labels.get("alertname") or "Alert")
-        impact, urgency = SEVERITY.get(str(labels.get("severity", "")).lower(), ("medium", "medium"))
+        fields = incident_fields(labels, rule_list)
         summary = str(annotations.get("summary") or name)[:200]
         description = "\n".join(
             [str(annotations.get("description") or summary), "", "Labels:"]
@@ -125,11 +187,7 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
             user=user,
             title=summary,
             description=description,
-            impact=impact,
-            urgency=urgency,
-            service=labels.get("service"),
-            ci=labels.get("instance"),
-            category=labels.get("category"),
+            **fields,
         )
         db.add(AlertLink(fingerprint=alert["fingerprint"], ticket=ticket.number, alertname=name))
         db.flush()

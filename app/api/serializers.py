@@ -90,6 +90,17 @@ def event_json(e: AuditEvent) -> dict:
     return event_row(e)
 
 
+def notification_json(n) -> dict:
+    return {
+        "id": n.id,
+        "at": iso(n.created_at),
+        "kind": n.kind,
+        "ticket": n.ticket,
+        "text": n.text,
+        "read_at": iso(n.read_at),
+    }
+
+
 def comment_json(c: Comment) -> dict:
     return {"id": c.id, "at": iso(c.at), "author": c.author, "body": c.body, "visibility": c.visibility}
 

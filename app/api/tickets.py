@@ -4,11 +4,12 @@ from flask import g, jsonify, request
 
 from app.api import bp, json_body, paging
 from app.api.openapi import route
-from app.api.serializers import comment_json, event_json, task_json, ticket_json
+from app.api.serializers import comment_json, event_json, notification_json, task_json, ticket_json
 from app.audit.export import export_response
 from app.catalog import service as catalog
 from app.errors import ValidationFailed
 from app.http import get_db
+from app.notify import service as notify
 from app.tickets import service as tickets
 
 LEVEL = {"type": "string", "enum": ["high", "medium", "low"]}
@@ -273,3 +274,48 @@ def complete_task(task_id):
     return jsonify(
         {"ticket": ticket_json(ticket) if ticket else None, "next_tasks": [task_json(t) for t in next_tasks]}
     )
+
+
+@route(
+    bp,
+    "/tickets/<number>/watchers",
+    "POST",
+    summary="Follow a ticket (an agent may add someone else who may see it)",
+    body={"type": "object", "properties": {"username": {"type": "string"}}},
+)
+def add_watcher(number):
+    body = request.get_json(silent=True) or {}
+    return jsonify(tickets.watch(get_db(), user=g.user, number=number, username=body.get("username")))
+
+
+@route(bp, "/tickets/<number>/watchers/<username>", "DELETE", summary="Stop following a ticket")
+def remove_watcher(number, username):
+    return jsonify(tickets.unwatch(get_db(), user=g.user, number=number, username=username))
+
+
+@route(
+    bp,
+    "/notifications",
+    "GET",
+    summary="My notifications, newest first",
+    query={"unread": {"type": "boolean"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}},
+)
+def list_notifications():
+    limit, offset = paging()
+    unread = request.args.get("unread", "").lower() in ("1", "true", "yes")
+    found = notify.notifications(get_db(), username=g.user.username, unread_only=unread, limit=limit, offset=offset)
+    return jsonify([notification_json(n) for n in found])
+
+
+@route(
+    bp,
+    "/notifications/read",
+    "POST",
+    summary="Mark my notifications read (all, or those ids)",
+    body={"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}},
+)
+def read_notifications():
+    ids = (request.get_json(silent=True) or {}).get("ids")
+    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, int) for i in ids)):
+        raise ValidationFailed("ids is a list of notification ids", {"ids": ["Expected a list of numbers."]})
+    return jsonify({"marked": notify.mark_read(get_db(), username=g.user.username, ids=ids)})

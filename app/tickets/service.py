@@ -20,8 +20,9 @@ from app.engine.models import HumanTask, HumanTaskGroup
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.forms.validation import validate_submission
 from app.identity.models import User
-from app.identity.service import Principal
+from app.identity.service import Principal, principal_of
 from app.notify import service as notify
+from app.notify.models import Watcher
 from app.sla import clock as sla
 from app.tickets.models import Comment, Ticket, TicketCounter
 
@@ -282,9 +283,11 @@ def linked_incidents(db: Session, *, problem: Ticket) -> list[Ticket]:
 def _after_run(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: str | None, initial=False) -> None:
     """Keep the ticket in step with a run of one of its instances, and deliver what the run announced."""
     if outcome.instance.id == ticket.major_instance_id:
+        _tell_who_works_it(db, ticket, outcome)
         for step in outcome.report.events:
             _ticket_event(db, ticket, step.event, step.data, actor=actor)
         return
+    _tell_who_works_it(db, ticket, outcome)
     was_resolved = ticket.status == "Resolved"
     _sync(db, ticket, outcome, initial=initial)
     _route_messages(db, ticket, outcome, actor=actor)
@@ -322,6 +325,64 @@ def sla_timeline(db: Session, *, ticket: Ticket) -> list[tuple]:
         elif status and status[0] == "Resolved" and status[1] != "Closed":
             moments.append((event.at, "resumed"))
     return moments
+
+
+def _tell_who_works_it(db: Session, ticket: Ticket, outcome: engine.Outcome) -> None:
+    """A new task waits: tell its assignee, or every member of its groups (the requester hears of their own
+    tasks through the status mails)."""
+    for task in outcome.new_tasks:
+        if task.assignee == ticket.requester:
+            continue
+        people = [task.assignee] if task.assignee else []
+        for group in [] if task.assignee else task.candidate_groups:
+            people += notify.members_of(db, group=group)
+        for username in dict.fromkeys(people):
+            notify.inform(
+                db,
+                username=username,
+                template="task_arrived",
+                key=f"task:{task.id}:{username}",
+                ticket=ticket,
+                task=task,
+            )
+
+
+def watchers(db: Session, *, ticket: Ticket) -> list[str]:
+    return list(db.scalars(select(Watcher.username).where(Watcher.ticket_id == ticket.id).order_by(Watcher.id)))
+
+
+def watch(db: Session, *, user: Principal, number: str, username: str | None = None) -> list[str]:
+    """Follow a ticket (anyone who may see it); an agent may add someone else who may see it."""
+    ticket = get_ticket(db, user=user, number=number)
+    if not user.has(*RAISERS, "process_owner"):
+        raise Forbidden("auditors read tickets; they do not follow them")
+    username = username or user.username
+    if username != user.username:
+        if not user.is_agent:
+            raise Forbidden("only agents add other watchers")
+        other = db.scalar(select(User).where(User.username == username))
+        if other is None or not can_see(principal_of(other), ticket, db):
+            raise ValidationFailed("no such user may see this ticket", {"username": ["Choose a user who may see it."]})
+    if username not in watchers(db, ticket=ticket):
+        db.add(Watcher(ticket_id=ticket.id, username=username))
+        _event(db, ticket, kind="watcher_added", actor=user.username, changes={"watcher": [None, username]})
+        db.flush()
+    return watchers(db, ticket=ticket)
+
+
+def unwatch(db: Session, *, user: Principal, number: str, username: str | None = None) -> list[str]:
+    ticket = get_ticket(db, user=user, number=number)
+    username = username or user.username
+    if username != user.username and not user.is_agent:
+        raise Forbidden("only agents remove other watchers")
+    if not user.has(*RAISERS, "process_owner"):
+        raise Forbidden("auditors read tickets; they do not follow them")
+    row = db.scalar(select(Watcher).where(Watcher.ticket_id == ticket.id, Watcher.username == username))
+    if row is not None:
+        db.delete(row)
+        _event(db, ticket, kind="watcher_removed", actor=user.username, changes={"watcher": [username, None]})
+        db.flush()
+    return watchers(db, ticket=ticket)
 
 
 def declare_major(db: Session, *, user: Principal, number: str) -> Ticket:
@@ -430,7 +491,7 @@ def _raise(
     outcome = engine.start(db, process_id=definition.process_id, data=data, actor=user.username, business_key=number)
     ticket.instance_id = outcome.instance.id
     _after_run(db, ticket, outcome, actor=user.username, initial=True)
-    notify.queue_mail(db, username=requester, template="ticket_created", key=f"{number}:created", ticket=ticket)
+    notify.inform(db, username=requester, template="ticket_created", key=f"{number}:created", ticket=ticket)
     return ticket
 
 
@@ -477,13 +538,15 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, initial: bool
         return
     ticket.updated_at = now
     if "status" in changes and not initial:
-        notify.queue_mail(
-            db,
-            username=ticket.requester,
-            template="status_changed",
-            key=f"{ticket.number}:{ticket.status}:{uuid4().hex}",
-            ticket=ticket,
-        )
+        change = uuid4().hex
+        for username in [ticket.requester, *watchers(db, ticket=ticket)]:
+            notify.inform(
+                db,
+                username=username,
+                template="status_changed",
+                key=f"{ticket.number}:{ticket.status}:{change}:{username}",
+                ticket=ticket,
+            )
     # The process made these changes; the person's own input is in its task_completed event.
     for public in (True, False):
         part = {k: v for k, v in changes.items() if (k in PUBLIC_FIELDS) == public}
@@ -549,7 +612,7 @@ def _sla_event(db: Session, ticket: Ticket, event: str) -> None:
         recipients, changes = ([manager] if manager else []), {"escalated_to": [None, manager]}
     _event(db, ticket, kind=kind, actor=None, changes=changes)
     for username in recipients:
-        notify.queue_mail(
+        notify.inform(
             db,
             username=username,
             template=event,
@@ -574,7 +637,7 @@ def _remind_approvers(db: Session, ticket: Ticket, *, reminded_at: str | None) -
             people += notify.members_of(db, group=group)
         _event(db, ticket, kind="approval_reminder", actor=None, changes={"reminded": [None, people]})
         for username in people:
-            notify.queue_mail(
+            notify.inform(
                 db,
                 username=username,
                 template="approval_reminder",

@@ -35,7 +35,7 @@ def home():
 def register(app: Flask) -> None:
     from app import login_manager
     from app.identity.service import principal_by_id
-    from app.web import audit, auth, inbox, portal, studio, tasks, tickets  # noqa: F401 - routes register on bp
+    from app.web import admin, audit, auth, inbox, portal, studio, tasks, tickets  # noqa: F401 - routes register
     from app.web.filters import register_filters
 
     @login_manager.user_loader
@@ -50,6 +50,15 @@ def register(app: Flask) -> None:
         from flask_babel import get_locale
 
         return {"page_lang": str(get_locale() or "en")}
+
+    @app.context_processor
+    def unread_notifications():
+        def count() -> int:
+            from app.notify import service as notify
+
+            return notify.unread_count(get_db(), username=current_user.username) if current_user.is_authenticated else 0
+
+        return {"unread_notifications": count}
 
     @app.errorhandler(404)
     def not_found(_err):

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from app.errors import ValidationFailed
 from app.http import get_db
+from app.notify import service as notify
 from app.tickets import service as tickets
 from app.web import bp
 
@@ -23,6 +24,7 @@ def _page(number: str, comment_form: dict | None = None, errors: dict | None = N
         history=history,
         comments=tickets.comments(db, user=current_user, number=number),
         sla_moments=tickets.sla_timeline(db, ticket=ticket) if sees_tasks else [],
+        watching=current_user.username in tickets.watchers(db, ticket=ticket),
         may_work=lambda task: tickets.may_work(current_user, task),
         comment_form=comment_form or {},
         errors=errors or {},
@@ -63,6 +65,31 @@ def link_problem(number):
         return _page(number, errors={f"link_{k}": v for k, v in err.fields.items()}, status=422)
     flash(_("%(number)s is linked to its problem.", number=number))
     return redirect(url_for("web.ticket", number=number))
+
+
+@bp.route("/tickets/<number>/watch", methods=["POST"])
+@login_required
+def watch(number):
+    if request.form.get("stop"):
+        tickets.unwatch(get_db(), user=current_user, number=number)
+        flash(_("You no longer follow %(number)s.", number=number))
+    else:
+        tickets.watch(get_db(), user=current_user, number=number)
+        flash(_("You follow %(number)s: its status changes reach you.", number=number))
+    return redirect(url_for("web.ticket", number=number))
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    return render_template("notifications.html", items=notify.notifications(get_db(), username=current_user.username))
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def notifications_read():
+    notify.mark_read(get_db(), username=current_user.username)
+    return redirect(url_for("web.notifications"))
 
 
 @bp.route("/tickets/<number>/major", methods=["POST"])
