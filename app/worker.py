@@ -12,7 +12,7 @@ import socket
 import threading
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.audit import service as audit
 from app.config import Settings
@@ -24,7 +24,8 @@ from app.tickets import service as tickets
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
-LEASE = timedelta(seconds=60)
+# How long a leased job is a worker's before another may take it over (FLOWDESK_JOB_LEASE_SECONDS).
+LEASE = timedelta(seconds=float(os.environ.get("FLOWDESK_JOB_LEASE_SECONDS", "60")))
 MAX_ATTEMPTS = 5
 BATCH = 20
 
@@ -33,14 +34,22 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
+def _runnable():
+    """Jobs this worker can run: without a mail server, mails wait in the outbox."""
+    if Settings.from_env(secret_key="unused-by-worker").smtp_url:  # noqa: S106
+        return Job.kind.isnot(None)
+    return Job.kind != "mail"
+
+
 def lease_due_jobs(database: Database, *, owner: str, limit: int = BATCH) -> list[int]:
     now = utcnow()
-    due = or_(
-        (Job.status == "waiting") & (Job.due_at <= now),
-        (Job.status == "running") & (Job.lease_until < now),  # its worker died: take it over
+    due = (
+        or_(
+            (Job.status == "waiting") & (Job.due_at <= now),
+            (Job.status == "running") & (Job.lease_until < now),  # its worker died: take it over
+        )
+        & _runnable()
     )
-    if not Settings.from_env(secret_key="unused-by-worker").smtp_url:  # noqa: S106
-        due = due & (Job.kind != "mail")  # without a mail server, mails wait in the outbox
     with database.unit_of_work() as db:
         candidates = select(Job.id).where(due).order_by(Job.due_at).limit(limit)
         if not database.is_sqlite:
@@ -104,7 +113,19 @@ def run_forever(database: Database, stop: threading.Event) -> None:
             log.exception("worker iteration failed")
             ran = 0
         if not ran:
-            stop.wait(POLL_SECONDS)
+            stop.wait(_idle_wait(database))
+
+
+def _idle_wait(database: Database) -> float:
+    """Nothing was due: sleep until the next job is (a timer may be created meanwhile, so at most a poll)."""
+    try:
+        with database.reader() as db:
+            soonest = db.scalar(select(func.min(Job.due_at)).where(Job.status == "waiting", _runnable()))
+    except Exception:  # noqa: BLE001 - fall back to polling
+        return POLL_SECONDS
+    if soonest is None:
+        return POLL_SECONDS
+    return min(POLL_SECONDS, max(0.02, (soonest - utcnow()).total_seconds()))
 
 
 # --- what admins see and do --------------------------------------------------------------------

@@ -10,6 +10,7 @@ goes through a guard, and a line budget stops endless loops.
 import ast
 import math
 import operator
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +32,9 @@ from app.sla import clock as sla_clock
 LINE_BUDGET = 200_000  # lines one script or expression may execute
 MAX_SEQUENCE = 100_000  # longest string or list an operator may build
 MAX_INT_BITS = 4_096
+MAX_WIDTH = 10_000  # widest field a format or a padding method may ask for
+_WIDTHS = re.compile(r"(\d+)")
+_PERCENT_FIELD = re.compile(r"%[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 MAX_DATA_BYTES = 256_000  # largest task data a script may leave behind (keeps the state bounded)
 
 
@@ -45,7 +49,7 @@ class SandboxError(Exception):
 class _Transformer(RestrictingNodeTransformer):
     """RestrictedPython's policy plus guarded operators that could allocate without bound."""
 
-    GUARDED = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<"}
+    GUARDED = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<", ast.Mod: "%"}
 
     def visit_BinOp(self, node):
         node = self.node_contents_visit(node)
@@ -56,6 +60,18 @@ class _Transformer(RestrictingNodeTransformer):
             func=ast.Name("_binop_", ast.Load()), args=[ast.Constant(symbol), node.left, node.right], keywords=[]
         )
         return ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def visit_FormattedValue(self, node):
+        """f'{x:>9999999}' would allocate what the width says: only small constant widths pass."""
+        node = self.node_contents_visit(node)
+        spec = node.format_spec
+        if spec is not None:
+            parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
+            if not all(isinstance(p, ast.Constant) for p in parts):
+                self.error(node, "a format specification must be written out, not computed")
+            elif _too_wide("".join(str(p.value) for p in parts)):
+                self.error(node, f"format widths above {MAX_WIDTH} are not allowed")
+        return node
 
     def visit_Import(self, node):
         self.error(node, "imports are not allowed in a diagram")
@@ -68,7 +84,17 @@ def _size(value: Any) -> int:
     return len(value) if isinstance(value, str | bytes | list | tuple) else 0
 
 
+def _too_wide(spec: str) -> bool:
+    return any(int(number) > MAX_WIDTH for number in _WIDTHS.findall(spec))
+
+
 def _binop(symbol: str, left: Any, right: Any) -> Any:
+    if symbol == "%":
+        if isinstance(left, str):
+            for width, precision in _PERCENT_FIELD.findall(left):
+                if "*" in (width, precision) or _too_wide(width + " " + precision):
+                    raise SandboxError(f"format widths above {MAX_WIDTH} are not allowed")
+        return operator.mod(left, right)
     if symbol == "**":
         big = isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
         if big and right * max(1, abs(left).bit_length()) > MAX_INT_BITS:
@@ -106,6 +132,43 @@ def _inplacevar(op: str, left: Any, right: Any) -> Any:
     if _size(result) > MAX_SEQUENCE:
         raise SandboxError("sequence too large")
     return result
+
+
+_PADDING = {"ljust", "rjust", "center", "zfill"}
+
+
+def _getattr(obj: Any, name: str, default: Any = None) -> Any:
+    """RestrictedPython's safer_getattr, plus string methods whose size comes from an argument, bounded."""
+    found = safer_getattr(obj, name, default)
+    if not isinstance(obj, str):
+        return found
+    if name in _PADDING:
+
+        def padded(width, *args):
+            if isinstance(width, int) and width > MAX_SEQUENCE:
+                raise SandboxError("sequence too large")
+            return found(width, *args)
+
+        return padded
+    if name == "expandtabs":
+
+        def expanded(tabsize=8):
+            if isinstance(tabsize, int) and tabsize * max(1, obj.count("\t")) > MAX_SEQUENCE:
+                raise SandboxError("sequence too large")
+            return found(tabsize)
+
+        return expanded
+    if name == "replace":
+
+        def replaced(old, new, count=-1):
+            times = obj.count(old) if old else len(obj) + 1
+            times = min(times, count) if count >= 0 else times
+            if len(obj) + times * max(0, len(new) - len(old)) > MAX_SEQUENCE:
+                raise SandboxError("sequence too large")
+            return found(old, new, count)
+
+        return replaced
+    return found
 
 
 def _getiter(obj: Any):
@@ -158,7 +221,7 @@ _GUARDS = {
     "__builtins__": _BUILTINS,
     "__name__": "flowdesk_script",
     "__metaclass__": type,
-    "_getattr_": safer_getattr,
+    "_getattr_": _getattr,
     "_getitem_": default_guarded_getitem,
     "_getiter_": _getiter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,

@@ -1,0 +1,172 @@
+"""Several processes on one PostgreSQL: app nodes (gunicorn) and `flowdesk worker`s share the job table.
+
+Each timer fires exactly once whatever the number of workers and nodes, and a worker killed with SIGKILL
+while it holds leases loses nothing: its leases expire and another worker fires those timers, once.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
+from app.engine import service as engine
+from app.engine.models import Job, ProcessInstance
+from tests.conftest import PG_URL, free_port
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="several nodes need PostgreSQL (FLOWDESK_TEST_DATABASE_URL)")
+BIN = Path(sys.executable).parent
+TIMERS = Path(__file__).parent / "data" / "timers"
+LEASE_SECONDS = "3"
+
+
+class Node:
+    """A process of the cluster, killed (its whole process group) when the test ends."""
+
+    def __init__(self, args: list[str], env: dict):
+        self.process = subprocess.Popen(
+            args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+
+    def kill(self, sig=signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+        self.process.wait(20)
+
+
+@pytest.fixture
+def cluster(database):
+    with database.unit_of_work() as db:
+        engine.deploy_directory(db, root=TIMERS)
+    env = dict(
+        os.environ,
+        FLOWDESK_DATABASE_URL=PG_URL,
+        FLOWDESK_SECRET_KEY="cluster-test",
+        FLOWDESK_JOB_LEASE_SECONDS=LEASE_SECONDS,
+    )
+    env.pop("FLOWDESK_SMTP_URL", None)
+    nodes: list[Node] = []
+
+    class Cluster:
+        urls: list[str] = []
+
+        def app(self) -> str:
+            port = free_port()
+            bind = f"127.0.0.1:{port}"
+            nodes.append(Node([str(BIN / "gunicorn"), "-w", "2", "-b", bind, "app:create_app()"], env))
+            url = f"http://{bind}/api/v1"
+            _wait_for(url)
+            self.urls.append(url)
+            return url
+
+        def worker(self) -> Node:
+            node = Node([str(BIN / "flowdesk"), "worker"], env)
+            nodes.append(node)
+            return node
+
+    yield Cluster()
+    for node in nodes:
+        node.kill()
+
+
+def _wait_for(url: str) -> None:
+    for _ in range(150):
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2):  # noqa: S310 - loopback
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+def _start(url: str, token: str, delay: str) -> int:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url + "/processes/wait/instances",
+        method="POST",
+        data=json.dumps({"data": {"delay": delay, "divisor": 5}}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return json.loads(response.read())["id"]
+
+
+def _start_many(cluster, token: str, count: int, delay: str) -> list[int]:
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda i: _start(cluster.urls[i % len(cluster.urls)], token, delay), range(count)))
+
+
+def _wait_until_completed(database, ids: list[int], seconds: float) -> int:
+    deadline = time.monotonic() + seconds
+    while True:
+        with database.reader() as db:
+            done = db.scalar(
+                select(func.count())
+                .select_from(ProcessInstance)
+                .where(ProcessInstance.id.in_(ids), ProcessInstance.status == "completed")
+            )
+        if done == len(ids) or time.monotonic() > deadline:
+            return done
+        time.sleep(0.5)
+
+
+def _fired_once_each(database, ids: list[int]) -> None:
+    with database.reader() as db:
+        passes = dict(
+            db.execute(
+                select(AuditEvent.instance_id, func.count())
+                .where(AuditEvent.instance_id.in_(ids), AuditEvent.element_id == "pause")
+                .group_by(AuditEvent.instance_id)
+            ).all()
+        )
+        jobs = db.execute(select(Job.status, Job.attempts).where(Job.instance_id.in_(ids), Job.kind == "timer")).all()
+    assert sorted(passes) == sorted(ids), "every timer fired"
+    assert set(passes.values()) == {1}, "and each exactly once"
+    assert len(jobs) == len(ids) and set(jobs) == {("done", 1)}, "one job each, done at its first attempt"
+
+
+def test_a_thousand_timers_fire_once_each_with_two_app_nodes_and_two_workers(cluster, database, api):
+    token = api.token("olivia")
+    cluster.app()
+    cluster.app()
+    cluster.worker()
+    cluster.worker()
+    ids = _start_many(cluster, token, 1000, "PT2S")
+    assert len(set(ids)) == 1000
+    assert _wait_until_completed(database, ids, seconds=240) == 1000
+    _fired_once_each(database, ids)
+
+
+def test_a_worker_killed_while_holding_leases_loses_no_timer(cluster, database, api):
+    token = api.token("olivia")
+    cluster.app()
+    ids = _start_many(cluster, token, 300, "PT1S")
+    time.sleep(1.5)
+    doomed = cluster.worker()
+    owner = f":{doomed.process.pid}:"
+    deadline = time.monotonic() + 60
+    held = 0
+    while time.monotonic() < deadline and not held:
+        with database.reader() as db:
+            held = db.scalar(
+                select(func.count()).select_from(Job).where(Job.status == "running", Job.lease_owner.contains(owner))
+            )
+    assert held, "the worker was seen holding leases"
+    doomed.kill(signal.SIGKILL)
+    with database.reader() as db:
+        orphaned = db.scalar(
+            select(func.count()).select_from(Job).where(Job.status == "running", Job.lease_owner.contains(owner))
+        )
+    assert orphaned, "it died holding leases"
+    cluster.worker()
+    assert _wait_until_completed(database, ids, seconds=120) == 300
+    _fired_once_each(database, ids)
+    print(f"killed holding {orphaned} leases; all 300 timers fired once")  # noqa: T201 - the test's own record
