@@ -205,3 +205,12 @@ def test_a_form_is_edited_as_json_with_a_live_preview(visit):
     schema.fill(schema.input_value() + "}")
     expect(olivia.locator("#form-status")).to_contain_text("JSON")
     expect(olivia.locator("#form-preview")).to_contain_text("How the hold ended")  # the last good preview stays
+
+
+def test_a_decision_table_opens_in_the_dmn_editor(visit):
+    olivia = visit("olivia")
+    olivia.goto(f"{olivia.base}/studio/incident/versions/1/files/priority.dmn")
+    olivia.wait_for_selector("#decisions[data-ready='true']")
+    table = olivia.locator(".tjs-table")
+    expect(table).to_contain_text("critical")
+    expect(table).to_contain_text("Impact")

@@ -106,3 +106,13 @@ def test_a_priority_of_critical_counts_round_the_clock(api):
     with time_machine.travel(datetime(2026, 11, 28, 22, tzinfo=UTC), tick=False):  # Saturday night
         ticket = api.post("alice", "/api/v1/incidents", {**HIGH, "urgency": "high"})[1]
     assert ticket["sla"]["resolution_due"] == "2026-11-29T02:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "service,due", [("email", "2026-11-29T06:00:00+00:00"), ("printing", "2026-11-30T15:00:00+00:00")]
+)
+def test_the_service_chooses_the_calendar(api, service, due):
+    """processes/sla_calendar.dmn: mail runs round the clock; printing counts in business hours."""
+    with time_machine.travel(datetime(2026, 11, 28, 22, tzinfo=UTC), tick=False):  # Saturday night
+        ticket = api.post("alice", "/api/v1/incidents", {**HIGH, "service": service})[1]
+    assert ticket["sla"]["resolution_due"] == due
