@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -170,3 +171,74 @@ def test_a_worker_killed_while_holding_leases_loses_no_timer(cluster, database, 
     assert _wait_until_completed(database, ids, seconds=120) == 300
     _fired_once_each(database, ids)
     print(f"killed holding {orphaned} leases; all 300 timers fired once")  # noqa: T201 - the test's own record
+
+
+PROJECT = Path(__file__).resolve().parent.parent
+ACCEPTANCE = PROJECT.parent / "shared" / "acceptance"
+WRAPPER = """#!/bin/sh
+# `flowdesk serve` becomes the production shape: two gunicorn app nodes (two workers each), two workers.
+if [ "$1" = "serve" ]; then shift; cd "{project}" && exec "{python}" -m tools.cluster --apps 2 --gunicorn-workers 2 \\
+  --workers 2 "$@"; fi
+exec "{flowdesk}" "$@"
+"""
+
+
+@pytest.mark.skipif(not ACCEPTANCE.exists(), reason="the shared acceptance folder is not beside the project")
+def test_the_shared_acceptance_folder_passes_against_two_app_nodes_and_two_workers(tmp_path):
+    cluster_db = PG_URL.rsplit("/", 1)[0] + "/flowdesk_cluster"
+    for sql in ("DROP DATABASE IF EXISTS flowdesk_cluster WITH (FORCE)", "CREATE DATABASE flowdesk_cluster"):
+        subprocess.run(["psql", "-q", PG_URL, "-c", sql], check=True, capture_output=True)
+    fake = tmp_path / ".venv" / "bin" / "flowdesk"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(WRAPPER.format(project=PROJECT, python=sys.executable, flowdesk=BIN / "flowdesk"))
+    fake.chmod(0o755)
+    env = dict(os.environ, FLOWDESK_ACCEPTANCE_DATABASE_URL=cluster_db, FLOWDESK_SECRET_KEY="cluster-acceptance")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ACCEPTANCE)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and " failed" not in done.stdout
+
+
+def test_agents_racing_on_the_same_task_across_nodes_end_in_one_200_and_409s(cluster, database, api):
+    cluster.app()
+    cluster.app()
+    tokens = [api.token(user) for user in ("sam", "sara")]
+    numbers = [
+        api.post("alice", "/api/v1/incidents", {"title": f"Race {i}", "impact": "low", "urgency": "low"})[1]["number"]
+        for i in range(10)
+    ]
+    resolve = {
+        "outcome": "resolve",
+        "resolution_code": "fix",
+        "resolution_notes": "Fixed in the race",
+        "category": "network",
+    }
+
+    def complete(task_id, attempt):
+        url = cluster.urls[attempt % 2] + f"/tasks/{task_id}/complete"
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            url,
+            method="POST",
+            data=json.dumps({"data": resolve}).encode(),
+            headers={"Authorization": f"Bearer {tokens[attempt % 2]}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    for number in numbers:
+        (task,) = api.get("admin", f"/api/v1/tickets/{number}/tasks")[1]
+        with ThreadPoolExecutor(12) as pool:
+            statuses = sorted(pool.map(lambda i, t=task["id"]: complete(t, i), range(12)))
+        assert statuses == [200] + [409] * 11, (number, statuses)
+        history = api.get("audrey", f"/api/v1/tickets/{number}/history")[1]
+        assert [e["kind"] for e in history if e["element_id"] == "diagnose"].count("task_completed") == 1
+        assert api.get("sam", f"/api/v1/tickets/{number}")[1]["status"] == "Resolved"

@@ -68,3 +68,30 @@ def test_saved_and_restored_at_every_wait_state_gives_the_same_result():
     trail, data, completed = persisted
     assert completed and trail[-1] == "status:Closed"
     assert data["reopen_count"] == 1 and data["priority"] == "high"
+
+
+def test_parallel_tasks_complete_when_each_step_runs_in_another_process():
+    """Every step parses the diagram afresh, as another app node or worker would: the multi-instance
+    fulfilment still hears of each of its tasks and ends (it did not before its children were connected)."""
+    (bundle,) = [b for b in read_directory(ROOT) if b.process_id == "request_fulfillment"]
+    data = {
+        "number": "REQ0000001",
+        "requester": "alice",
+        "opened_at": "2026-11-23T09:00:00+00:00",
+        "item_name": "New laptop",
+        "needs_approval": False,
+        "automated": False,
+        "fulfillment_group": "service-desk",
+        "fulfilment_tasks": ["Prepare the laptop", "Create the accounts"],
+    }
+    spec, subprocess_specs = build_specs(bundle)
+    report = runtime.Run(runtime.new_workflow(spec, subprocess_specs, data), spec, subprocess_specs).advance()
+    for note in ("Imaged", "Accounts created"):
+        spec, subprocess_specs = build_specs(bundle)  # another node
+        workflow = runtime.load(runtime.dump(report.workflow), spec, subprocess_specs)
+        task = workflow.get_tasks(state=runtime.TaskState.READY, manual=True)[0]
+        run = runtime.Run(workflow, spec, subprocess_specs)
+        run.complete_task(str(task.id), {"fulfilment_notes": note})
+        report = run.advance()
+    assert (report.completed, report.status) == (True, "Closed")
+    assert report.data["fulfilment_results"] == ["Imaged", "Accounts created"]

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from app.engine.sandbox import SandboxError, check_compiles
@@ -341,4 +342,17 @@ def build_specs(bundle: Bundle):
     parser.add_bpmn_xml(parse_xml(bundle.files[bundle.bpmn_file], filename=bundle.bpmn_file), filename=bundle.bpmn_file)
     spec = parser.get_spec(bundle.process_id)
     subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
+    for process_spec in [spec, *subprocess_specs.values()]:
+        _connect_loop_children(process_spec)
     return spec, subprocess_specs
+
+
+def _connect_loop_children(process_spec) -> None:
+    """A multi-instance task hears of its children's completion through an event that SpiffWorkflow connects
+    when it creates the first child. A spec parsed in another process (another app node or worker) has not
+    seen that, so connect it up front, as SpiffWorkflow's own spec deserializer does."""
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child_spec = process_spec.task_specs[task_spec.task_spec]
+            if not child_spec.completed_event.is_connected(task_spec.merge_child):
+                child_spec.completed_event.connect(task_spec.merge_child)
