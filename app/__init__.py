@@ -7,6 +7,7 @@ from flask import Flask, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from app.config import Settings
 from app.db import Database
@@ -21,6 +22,14 @@ CSP = (
 )
 
 
+class DatabaseInt(IntegerConverter):
+    """<int:...> in a URL: a number the database can hold (a bigger one is simply no such page: 404)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def _locale():
     from flask_login import current_user
 
@@ -32,6 +41,7 @@ def _locale():
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseInt
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

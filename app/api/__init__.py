@@ -62,11 +62,17 @@ def on_http_error(err: HTTPException):
     return error_response(err.code or 500, (err.name or "error").lower().replace(" ", "_"), err.description or err.name)
 
 
-def json_body() -> dict:
+def json_body(*, optional: bool = False) -> dict:
+    """The request's JSON object; with optional, an empty or missing body is an empty object."""
     body = request.get_json(silent=True)
+    if optional and body is None and not request.get_data():
+        return {}
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body
+
+
+MAX_OFFSET = 10**9
 
 
 def paging(default: int = 50, most: int = 500) -> tuple[int, int]:
@@ -75,8 +81,10 @@ def paging(default: int = 50, most: int = 500) -> tuple[int, int]:
         offset = int(request.args.get("offset", 0))
     except ValueError as err:
         raise ValidationFailed("limit and offset are whole numbers", {"limit": ["Expected a whole number."]}) from err
-    if not 1 <= limit <= most or offset < 0:
-        raise ValidationFailed(f"limit is 1 to {most}, offset 0 or more", {"limit": [f"Between 1 and {most}."]})
+    if not 1 <= limit <= most:
+        raise ValidationFailed(f"limit is 1 to {most}", {"limit": [f"Between 1 and {most}."]})
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValidationFailed(f"offset is 0 to {MAX_OFFSET}", {"offset": [f"Between 0 and {MAX_OFFSET}."]})
     return limit, offset
 
 

@@ -284,8 +284,10 @@ def complete_task(task_id):
     body={"type": "object", "properties": {"username": {"type": "string"}}},
 )
 def add_watcher(number):
-    body = request.get_json(silent=True) or {}
-    return jsonify(tickets.watch(get_db(), user=g.user, number=number, username=body.get("username")))
+    username = json_body(optional=True).get("username")
+    if username is not None and not isinstance(username, str):
+        raise ValidationFailed("username is a user name", {"username": ["Expected a user name."]})
+    return jsonify(tickets.watch(get_db(), user=g.user, number=number, username=username))
 
 
 @route(bp, "/tickets/<number>/watchers/<username>", "DELETE", summary="Stop following a ticket")
@@ -315,7 +317,7 @@ def list_notifications():
     body={"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}},
 )
 def read_notifications():
-    ids = (request.get_json(silent=True) or {}).get("ids")
-    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, int) for i in ids)):
+    ids = json_body(optional=True).get("ids")
+    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, int) and 0 < i < 2**63 for i in ids)):
         raise ValidationFailed("ids is a list of notification ids", {"ids": ["Expected a list of numbers."]})
     return jsonify({"marked": notify.mark_read(get_db(), username=g.user.username, ids=ids)})
