@@ -5,7 +5,7 @@ FLOWDESK := $(VENV)/bin/flowdesk
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 ACCEPTANCE := $(addprefix ../shared/acceptance/,test_incidents.py test_processes.py test_alerts.py test_problems.py test_requests.py)
 
-.PHONY: install run lint format test test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench messages chromium assets
+.PHONY: install run lint format test test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench messages chromium assets crash
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -61,9 +61,15 @@ pg-start:
 pg-reset: pg-start
 	psql -q "$(PG_URL)" -c 'SET client_min_messages = warning; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;'
 
+# The crash test at full length: 200 SIGKILLs to app node workers and `flowdesk worker`s during a load
+# (`make test` runs it with 20).
+crash: install pg-start
+	FLOWDESK_CRASH_KILLS=200 FLOWDESK_TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -s tests/test_nodes.py -k killed
+
 bench: install
 	$(PY) -m bench.rounds
 	$(PY) -m bench.api_completion
+	$(PY) -m bench.timers
 
 # Extract every user-facing string into the catalogue translators work from (French comes next).
 messages: install

@@ -1,5 +1,6 @@
 """Process owners deploy versions over the API; broken diagrams are refused; instances can be inspected."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -92,3 +93,35 @@ def test_no_token_is_401_but_health_is_open(api):
     client = api.client
     response = client.get("/api/v1/processes", headers={"Authorization": "Bearer fd_not-a-token"})
     assert response.status_code == 401
+
+
+LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&lol3;</bpmn:definitions>"""
+EXTERNAL = """<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&secret;</bpmn:definitions>"""
+PARAMETER = """<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd"> %remote;]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"/>"""
+
+
+@pytest.mark.parametrize(
+    "upload,status,words",
+    [
+        (LAUGHS, 422, "DOCTYPE"),
+        (EXTERNAL, 422, "DOCTYPE"),
+        (PARAMETER, 422, "DOCTYPE"),
+        ("<bpmn:definitions" + " " * 2_100_000 + "/>", 422, "larger than"),
+        ("x" * (5 * 1024 * 1024), 413, ""),
+    ],
+    ids=["entity expansion", "external entity", "parameter entity", "over 2 MB of XML", "over 4 MB of request"],
+)
+def test_hostile_xml_is_refused_and_deploys_nothing(api, mini, upload, status, words):
+    got, body = api.post("olivia", "/api/v1/processes/mini/versions", raw=upload, content_type="application/xml")
+    assert got == status, body
+    if words:
+        assert words in json.dumps(body)
+    assert api.get("olivia", "/api/v1/processes/mini/versions/2")[0] == 404
+    assert "root:" not in json.dumps(body), "no file content leaks into the error"
