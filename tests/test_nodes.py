@@ -125,7 +125,7 @@ def _wait_until_completed(database, ids: list[int], seconds: float) -> int:
         time.sleep(0.5)
 
 
-def _fired_once_each(database, ids: list[int]) -> None:
+def _fired_once_each(database, ids: list[int], *, first_attempt: bool = True) -> None:
     with database.reader() as db:
         passes = dict(
             db.execute(
@@ -137,7 +137,9 @@ def _fired_once_each(database, ids: list[int]) -> None:
         jobs = db.execute(select(Job.status, Job.attempts).where(Job.instance_id.in_(ids), Job.kind == "timer")).all()
     assert sorted(passes) == sorted(ids), "every timer fired"
     assert set(passes.values()) == {1}, "and each exactly once"
-    assert len(jobs) == len(ids) and set(jobs) == {("done", 1)}, "one job each, done at its first attempt"
+    assert len(jobs) == len(ids) and {status for status, _ in jobs} == {"done"}, "one job each, done"
+    if first_attempt:
+        assert {attempts for _, attempts in jobs} == {1}, "each at its first attempt"
 
 
 def test_a_thousand_timers_fire_once_each_with_two_app_nodes_and_two_workers(cluster, database, api):
@@ -329,15 +331,8 @@ def test_processes_killed_at_random_moments_lose_and_half_write_nothing(cluster,
         thread.join(60)
     assert len(started) >= KILLS, "the load ran through the kills"
     assert _wait_until_completed(database, started, seconds=180) == len(started)
+    _fired_once_each(database, started, first_attempt=False)
     with database.reader() as db:
-        passes = dict(
-            db.execute(
-                select(AuditEvent.instance_id, func.count())
-                .where(AuditEvent.instance_id.in_(started), AuditEvent.element_id == "pause")
-                .group_by(AuditEvent.instance_id)
-            ).all()
-        )
-        assert set(passes.values()) == {1} and len(passes) == len(started), "every timer fired exactly once"
         for instance in db.scalars(select(ProcessInstance)):
             metrics = engine.state_metrics(instance)  # loads: nothing half-written
             assert metrics["tasks"] > 0
