@@ -70,6 +70,7 @@ bench: install
 	$(PY) -m bench.rounds
 	$(PY) -m bench.api_completion
 	$(PY) -m bench.timers
+	$(PY) -m bench.engine
 
 # Extract every user-facing string into the catalogue translators work from (French comes next).
 messages: install
