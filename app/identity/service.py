@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.identity.models import ApiToken, Group, User
+from app.identity.models import ApiToken, Group, User, membership
 
 _hasher = PasswordHasher()
 MAX_FAILED_LOGINS = 5
@@ -130,3 +130,20 @@ def user_by_name(db: Session, *, username: str) -> User | None:
 
 def group_by_name(db: Session, *, name: str) -> Group | None:
     return db.scalar(select(Group).where(Group.name == name))
+
+
+def members_of(db: Session, *, group: str) -> list[str]:
+    """User names of a group's active members."""
+    query = (
+        select(User.username)
+        .join(membership, membership.c.user_id == User.id)
+        .join(Group, Group.id == membership.c.group_id)
+        .where(Group.name == group, User.active.is_(True))
+        .order_by(User.username)
+    )
+    return list(db.scalars(query))
+
+
+def manager_of(db: Session, *, group: str) -> str | None:
+    """The user name of the group's manager (hierarchical escalation), if it has one."""
+    return db.scalar(select(User.username).join(Group, Group.manager_id == User.id).where(Group.name == group))

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import utcnow
 from app.engine.models import Job
-from app.identity.models import Group, User, membership
+from app.identity import service as identity
+from app.identity.models import User
 from app.notify.models import Notification
 
 SENDER = "Flowdesk <flowdesk@example.org>"
@@ -41,7 +42,7 @@ def inform(db: Session, *, username: str, template: str, key: str, **context) ->
     template's subject in the user's language."""
     if db.scalar(select(Notification.id).where(Notification.key == key)) is not None:
         return None
-    user = db.scalar(select(User).where(User.username == username))
+    user = identity.user_by_name(db, username=username)
     if user is None or not user.active or any(g.role == "integration" for g in user.groups):
         return None
     subject, body = _render(template, user=user, context=context)
@@ -86,23 +87,6 @@ def queue_mail_to(db: Session, *, address: str, template: str, key: str, **conte
     job = _mail_job(to=address, subject=subject, body=body, key=key)
     db.add(job)
     return job
-
-
-def members_of(db: Session, *, group: str) -> list[str]:
-    """User names of a group's active members."""
-    query = (
-        select(User.username)
-        .join(membership, membership.c.user_id == User.id)
-        .join(Group, Group.id == membership.c.group_id)
-        .where(Group.name == group, User.active.is_(True))
-        .order_by(User.username)
-    )
-    return list(db.scalars(query))
-
-
-def manager_of(db: Session, *, group: str) -> str | None:
-    """The user name of the group's manager (hierarchical escalation), if it has one."""
-    return db.scalar(select(User.username).join(Group, Group.manager_id == User.id).where(Group.name == group))
 
 
 def _queued(db: Session, key: str) -> bool:

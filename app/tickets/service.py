@@ -19,6 +19,7 @@ from app.engine import service as engine
 from app.engine.models import HumanTask, HumanTaskGroup
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.forms.validation import validate_submission
+from app.identity import service as identity
 from app.identity.models import User
 from app.identity.service import Principal, principal_of
 from app.notify import service as notify
@@ -211,7 +212,7 @@ def create_request(db: Session, *, user: Principal, item, fields) -> Ticket:
             "automated": catalog_item.automated,
             "fulfilment_tasks": tasks,
             "escalation_approver": escalation,
-            "finance_escalation_approver": notify.manager_of(db, group="finance"),
+            "finance_escalation_approver": identity.manager_of(db, group="finance"),
             "fields": clean,
         },
     )
@@ -282,12 +283,11 @@ def linked_incidents(db: Session, *, problem: Ticket) -> list[Ticket]:
 
 def _after_run(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: str | None, initial=False) -> None:
     """Keep the ticket in step with a run of one of its instances, and deliver what the run announced."""
-    if outcome.instance.id == ticket.major_instance_id:
-        _tell_who_works_it(db, ticket, outcome)
+    _tell_who_works_it(db, ticket, outcome)
+    if outcome.instance.id == ticket.major_instance_id:  # the coordination: its events only, no ticket status
         for step in outcome.report.events:
             _ticket_event(db, ticket, step.event, step.data, actor=actor)
         return
-    _tell_who_works_it(db, ticket, outcome)
     was_resolved = ticket.status == "Resolved"
     _sync(db, ticket, outcome, initial=initial)
     _route_messages(db, ticket, outcome, actor=actor)
@@ -320,8 +320,7 @@ def sla_timeline(db: Session, *, ticket: Ticket) -> list[tuple]:
         elif status and status[0] == "On Hold":
             moments.append((event.at, "resumed"))
         elif status and status[1] == "Resolved":
-            met = ticket.resolution_due is None or event.at <= ticket.resolution_due
-            moments.append((event.at, "met" if met else "resolved late"))
+            moments.append((event.at, "met" if event.at <= ticket.resolution_due else "resolved late"))
         elif status and status[0] == "Resolved" and status[1] != "Closed":
             moments.append((event.at, "resumed"))
     return moments
@@ -333,10 +332,7 @@ def _tell_who_works_it(db: Session, ticket: Ticket, outcome: engine.Outcome) -> 
     for task in outcome.new_tasks:
         if task.assignee == ticket.requester:
             continue
-        people = [task.assignee] if task.assignee else []
-        for group in [] if task.assignee else task.candidate_groups:
-            people += notify.members_of(db, group=group)
-        for username in dict.fromkeys(people):
+        for username in _people_for(db, task):
             notify.inform(
                 db,
                 username=username,
@@ -347,19 +343,22 @@ def _tell_who_works_it(db: Session, ticket: Ticket, outcome: engine.Outcome) -> 
             )
 
 
+def _people_for(db: Session, task: HumanTask) -> list[str]:
+    """Who may answer a task: its assignee, or else every member of its candidate groups."""
+    if task.assignee:
+        return [task.assignee]
+    people = [member for group in task.candidate_groups for member in identity.members_of(db, group=group)]
+    return list(dict.fromkeys(people))
+
+
 def watchers(db: Session, *, ticket: Ticket) -> list[str]:
     return list(db.scalars(select(Watcher.username).where(Watcher.ticket_id == ticket.id).order_by(Watcher.id)))
 
 
 def watch(db: Session, *, user: Principal, number: str, username: str | None = None) -> list[str]:
     """Follow a ticket (anyone who may see it); an agent may add someone else who may see it."""
-    ticket = get_ticket(db, user=user, number=number)
-    if not user.has(*RAISERS, "process_owner"):
-        raise Forbidden("auditors read tickets; they do not follow them")
-    username = username or user.username
+    ticket, username = _follower(db, user=user, number=number, username=username)
     if username != user.username:
-        if not user.is_agent:
-            raise Forbidden("only agents add other watchers")
         other = db.scalar(select(User).where(User.username == username))
         if other is None or not can_see(principal_of(other), ticket, db):
             raise ValidationFailed("no such user may see this ticket", {"username": ["Choose a user who may see it."]})
@@ -370,13 +369,19 @@ def watch(db: Session, *, user: Principal, number: str, username: str | None = N
     return watchers(db, ticket=ticket)
 
 
-def unwatch(db: Session, *, user: Principal, number: str, username: str | None = None) -> list[str]:
+def _follower(db: Session, *, user: Principal, number: str, username: str | None) -> tuple[Ticket, str]:
+    """The ticket and whose following changes: the user's own, or (agents only) someone else's."""
     ticket = get_ticket(db, user=user, number=number)
-    username = username or user.username
-    if username != user.username and not user.is_agent:
-        raise Forbidden("only agents remove other watchers")
     if not user.has(*RAISERS, "process_owner"):
         raise Forbidden("auditors read tickets; they do not follow them")
+    username = username or user.username
+    if username != user.username and not user.is_agent:
+        raise Forbidden("only agents add or remove other watchers")
+    return ticket, username
+
+
+def unwatch(db: Session, *, user: Principal, number: str, username: str | None = None) -> list[str]:
+    ticket, username = _follower(db, user=user, number=number, username=username)
     row = db.scalar(select(Watcher).where(Watcher.ticket_id == ticket.id, Watcher.username == username))
     if row is not None:
         db.delete(row)
@@ -554,6 +559,21 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, initial: bool
             _event(db, ticket, kind="ticket_updated", actor=None, changes=_iso(part), public=public)
 
 
+def sla_state(ticket: Ticket, *, now: datetime | None = None) -> str | None:
+    """The resolution clock now: running, warning (75 % used), paused (on hold), breached, or met (resolved in
+    time); None without an SLA."""
+    if ticket.resolution_due is None:
+        return None
+    now = ticket.resolved_at or now or utcnow()
+    if now > ticket.resolution_due:
+        return "breached"
+    if ticket.resolved_at is not None:
+        return "met"
+    if ticket.sla_held_since is not None:
+        return "paused"
+    return "warning" if ticket.sla_warning_due is not None and now >= ticket.sla_warning_due else "running"
+
+
 def _sla_columns(clock: dict, data: dict) -> dict:
     """The ticket's SLA columns from the clock the process keeps (see app/sla/clock.py)."""
     started = datetime.fromisoformat(clock["started"])
@@ -604,11 +624,11 @@ def _sla_event(db: Session, ticket: Ticket, event: str) -> None:
     setattr(ticket, column, utcnow())
     group = ticket.assignment_group or ""
     if event == "sla_warning":
-        recipients = notify.members_of(db, group=group)
+        recipients = identity.members_of(db, group=group)
         changes = {"resolution_due": [None, _iso_of(ticket.resolution_due)]}
     else:
         ticket.sla_breached = True
-        manager = notify.manager_of(db, group=group)
+        manager = identity.manager_of(db, group=group)
         recipients, changes = ([manager] if manager else []), {"escalated_to": [None, manager]}
     _event(db, ticket, kind=kind, actor=None, changes=changes)
     for username in recipients:
@@ -632,9 +652,7 @@ def _remind_approvers(db: Session, ticket: Ticket, *, reminded_at: str | None) -
         )
     )
     for task in waiting:
-        people = [task.assignee] if task.assignee else []
-        for group in task.candidate_groups if not people else []:
-            people += notify.members_of(db, group=group)
+        people = _people_for(db, task)
         _event(db, ticket, kind="approval_reminder", actor=None, changes={"reminded": [None, people]})
         for username in people:
             notify.inform(

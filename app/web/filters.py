@@ -6,6 +6,8 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.tickets import service as tickets
+
 EVENT_LABELS = {
     "ticket_created": _l("Ticket raised"),
     "ticket_updated": _l("Ticket updated"),
@@ -51,21 +53,20 @@ def change_value(value) -> str:
     return str(value)
 
 
+SLA_BADGES = {
+    "running": ("sla-ok", _l("On track")),
+    "warning": ("sla-warning", _l("Due soon")),
+    "paused": ("sla-paused", _l("Paused")),
+    "breached": ("sla-breached", _l("Breached")),
+    "met": ("sla-ok", _l("Met")),
+}
+
+
 def sla_state(ticket) -> tuple[str, str]:
     """(css class, label) of a ticket's resolution clock: on track, past 75 % (amber), breached (red), paused
     while on hold, met once resolved in time."""
-    if ticket is None or ticket.resolution_due is None:
-        return "", ""
-    now = ticket.resolved_at or datetime.now(UTC)
-    if now > ticket.resolution_due:
-        return "sla-breached", _("Breached")
-    if ticket.resolved_at is not None:
-        return "sla-ok", _("Met")
-    if ticket.sla_held_since is not None:
-        return "sla-paused", _("Paused")
-    if ticket.sla_warning_due is not None and now >= ticket.sla_warning_due:
-        return "sla-warning", _("Due soon")
-    return "sla-ok", _("On track")
+    state = tickets.sla_state(ticket) if ticket is not None else None
+    return SLA_BADGES[state] if state else ("", "")
 
 
 SLA_MOMENTS = {
