@@ -1,4 +1,5 @@
-"""The outbox: queue a mail with the change that causes it; the worker sends it over SMTP.
+"""Telling people: an in-app notification and a mail for a Flowdesk user (inform), a mail for a plain
+address (queue_mail_to), each written in the transaction that causes it; the worker sends the mails.
 
 A mail is a job of kind "mail" with an idempotency key, so a change that is retried never queues it
 twice and a send that is retried after a crash sends the same message (with the same Message-ID).
