@@ -17,8 +17,9 @@ class ProcessDefinition(Base):
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
     checksum: Mapped[str] = mapped_column(String(64))
-    # Every file of the bundle by name: the BPMN, the DMN tables and the forms it references.
-    files: Mapped[dict]
+    # Every file of the bundle by name: the BPMN, the DMN tables and the forms it references. Loaded only when
+    # read: running an instance needs the parsed specs and forms, which are cached by checksum.
+    files: Mapped[dict] = mapped_column(deferred=True)
     bpmn_file: Mapped[str] = mapped_column(String(200))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deployed_by: Mapped[str | None] = mapped_column(String(64))
@@ -75,7 +76,9 @@ class HumanTask(Base):
     # The task's input restricted to its form's fields: what the form shows, without loading the workflow.
     data: Mapped[dict] = mapped_column(default=dict)
 
-    instance: Mapped[ProcessInstance] = relationship(lazy="joined")
+    # Loaded when read (from the session's identity map when the instance is already there): a list of tasks
+    # does not drag every instance's state along.
+    instance: Mapped[ProcessInstance] = relationship(lazy="select")
     groups: Mapped[list["HumanTaskGroup"]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="HumanTaskGroup.position"
     )

@@ -80,15 +80,15 @@ _spec_cache: dict[str, tuple[Any, dict]] = {}
 _spec_lock = threading.Lock()
 
 
-def specs_for(bundle: Bundle, checksum: str | None = None):
-    """Parsed specs of a bundle, cached by its checksum: a definition never changes, so it is parsed once."""
-    key = checksum or bundle.checksum
+def specs_for(checksum: str, bundle: Callable[[], Bundle]):
+    """Parsed specs of a bundle, cached by its checksum: a definition never changes, so it is parsed once
+    (and its files are read only then)."""
     with _spec_lock:
-        cached = _spec_cache.get(key)
+        cached = _spec_cache.get(checksum)
     if cached is None:
-        cached = build_specs(bundle)
+        cached = build_specs(bundle())
         with _spec_lock:
-            _spec_cache[key] = cached
+            _spec_cache[checksum] = cached
     return cached
 
 

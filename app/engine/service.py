@@ -151,10 +151,17 @@ def deploy_bpmn(db: Session, *, process_id: str, bpmn_text: str, actor: str | No
 
 
 def form_document(definition: ProcessDefinition, name: str | None) -> dict:
+    """A form of the definition's bundle, parsed once per bundle (treat it as read-only)."""
     if not name:
         return {}
-    text = definition.files.get(f"forms/{name}")
-    return json.loads(text) if text else {}
+    key = (definition.checksum, name)
+    if key not in _forms:
+        text = definition.files.get(f"forms/{name}")
+        _forms[key] = json.loads(text) if text else {}
+    return _forms[key]
+
+
+_forms: dict[tuple[str, str], dict] = {}  # a definition never changes: its forms are parsed once per process
 
 
 # --- instances ----------------------------------------------------------------------------------
@@ -175,7 +182,8 @@ def _lock(db: Session, instance_id: int) -> ProcessInstance:
 
 
 def _workflow(instance: ProcessInstance):
-    spec, subprocess_specs = runtime.specs_for(bundle_of(instance.definition), instance.definition.checksum)
+    definition = instance.definition
+    spec, subprocess_specs = runtime.specs_for(definition.checksum, lambda: bundle_of(definition))
     return runtime.load(instance.state, spec, subprocess_specs), spec, subprocess_specs
 
 
@@ -183,7 +191,7 @@ def start(db: Session, *, process_id: str, data: dict, actor: str | None, busine
     definition = latest_definition(db, process_id=process_id)
     if definition is None:
         raise EngineError(f"process {process_id} is not deployed")
-    spec, subprocess_specs = runtime.specs_for(bundle_of(definition), definition.checksum)
+    spec, subprocess_specs = runtime.specs_for(definition.checksum, lambda: bundle_of(definition))
     workflow = runtime.new_workflow(spec, subprocess_specs, data)
     run = runtime.Run(workflow, spec, subprocess_specs)
     report = run.advance()
