@@ -8,7 +8,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.db import utcnow
 from app.identity.models import ApiToken, Group, User, membership
@@ -78,6 +78,7 @@ def authenticate(db: Session, *, username: str, password: str) -> Principal | No
         return None
     now = utcnow()
     if user.locked_until and user.locked_until > now:
+        _verify(_DUMMY_HASH, password)  # as slow as any refusal: a quick answer would tell the account exists
         return None
     if not _verify(user.password_hash, password):
         user.failed_logins += 1
@@ -112,10 +113,13 @@ def create_token(db: Session, *, username: str) -> str:
 
 
 def principal_for_token(db: Session, *, token: str) -> Principal | None:
-    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked.is_(False)))
-    if row is None:
-        return None
-    user = db.get(User, row.user_id)
+    query = (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked.is_(False))
+        .options(joinedload(User.groups))
+    )
+    user = db.scalars(query).unique().first()
     return principal_of(user) if user is not None and user.active else None
 
 
@@ -125,7 +129,7 @@ def principal_by_id(db: Session, *, user_id: int) -> Principal | None:
 
 
 def user_by_name(db: Session, *, username: str) -> User | None:
-    return db.scalar(select(User).where(User.username == username))
+    return db.scalars(select(User).where(User.username == username).options(joinedload(User.groups))).unique().first()
 
 
 def group_by_name(db: Session, *, name: str) -> Group | None:
