@@ -1,4 +1,5 @@
-"""Rejection rounds: an incident resolved and rejected 600 times; time per round and stored state size.
+"""Rejection rounds: an incident resolved and rejected 600 times; time per round, stored state size, and the
+time to load the instance (read its row and restore its workflow) after the first and the last round.
 
 .venv/bin/python -m bench.rounds [--rounds 600] [--db sqlite|postgresql|both]
 """
@@ -36,15 +37,17 @@ def run(kind: str, rounds: int) -> dict:
         number = tickets.create_incident(
             db, user=alice, title="Mail is down", description="", impact="high", urgency="medium"
         ).number
-    timings, sizes = [], []
+    timings, sizes, loads = [], [], []
     for _ in range(rounds):
         started = time.perf_counter()
         _complete(database, "sam", number, RESOLVE)
         _complete(database, "alice", number, {"accepted": False, "feedback": "Still broken"})
         timings.append(time.perf_counter() - started)
         with database.reader() as db:
+            started = time.perf_counter()
             instance = db.scalar(select(ProcessInstance).where(ProcessInstance.business_key == number))
             sizes.append(engine.state_metrics(instance))
+            loads.append(time.perf_counter() - started)
     database.dispose()
     return {
         "db": kind,
@@ -55,6 +58,8 @@ def run(kind: str, rounds: int) -> dict:
         "state_bytes_last": sizes[-1]["bytes"],
         "tree_tasks_round1": sizes[0]["tasks"],
         "tree_tasks_last": sizes[-1]["tasks"],
+        "load_ms_first10_median": median_ms(loads[:10]),
+        "load_ms_last10_median": median_ms(loads[-10:]),
     }
 
 

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.db import utcnow
 
 GENESIS = "0" * 64
-_TAIL = "audit_tail"
+_PENDING = "audit_pending"  # events recorded in the session, written at commit
 _AUDIT_LOCK = 7_311_001  # PostgreSQL advisory lock id that orders appends to the chain
 
 
@@ -36,13 +36,10 @@ def _digest(event: AuditEvent) -> str:
 
 
 def _tail(db: Session) -> str:
-    if _TAIL not in db.info:
-        if db.get_bind().dialect.name == "postgresql":
-            # Appends are serialised until commit, so the chain never forks between concurrent transactions.
-            db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
-        last = db.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-        db.info[_TAIL] = last or GENESIS
-    return db.info[_TAIL]
+    if db.get_bind().dialect.name == "postgresql":
+        # Appends are serialised until commit, so the chain never forks between concurrent transactions.
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
+    return db.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
 
 
 def record(
@@ -58,32 +55,44 @@ def record(
     element_name: str | None = None,
     changes: dict | None = None,
     public: bool = False,
-) -> AuditEvent:
-    event = AuditEvent(
-        at=utcnow(),
-        actor=actor,
-        kind=kind,
-        ticket=ticket,
-        instance_id=instance_id,
-        process_id=process_id,
-        process_version=process_version,
-        element_id=element_id,
-        element_name=element_name,
-        changes=_plain(changes or {}),
-        public=public,
-        prev_hash=_tail(db),
-    )
-    event.hash = _digest(event)
-    db.info[_TAIL] = event.hash
-    db.add(event)
-    return event
+) -> None:
+    """Append an event to the log when the transaction commits (and only if it does).
+
+    The events wait in the session and are chained and written just before the commit, so a transaction holds
+    the chain's lock only for that last moment, not for the whole of its work."""
+    event = {
+        "at": utcnow(),
+        "actor": actor,
+        "kind": kind,
+        "ticket": ticket,
+        "instance_id": instance_id,
+        "process_id": process_id,
+        "process_version": process_version,
+        "element_id": element_id,
+        "element_name": element_name,
+        "changes": _plain(changes or {}),
+        "public": public,
+    }
+    db.info.setdefault(_PENDING, []).append(event)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    events = session.info.pop(_PENDING, None)
+    if not events:
+        return
+    previous = _tail(session)
+    for event in events:
+        event["prev_hash"] = previous
+        event["hash"] = previous = _digest(AuditEvent(**event))
+    session.execute(insert(AuditEvent.__table__), events)  # one statement for all of them
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
-def _forget_tail(session: Session, transaction) -> None:
-    """After a commit or rollback the next append reads the chain's tail again."""
+def _forget_pending(session: Session, transaction) -> None:
+    """Events of a transaction that rolled back are never written."""
     if transaction.parent is None:
-        session.info.pop(_TAIL, None)
+        session.info.pop(_PENDING, None)
 
 
 def _plain(value):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.audit import service as audit
 from app.config import PROJECT_ROOT
@@ -148,6 +148,12 @@ def deploy_bpmn(db: Session, *, process_id: str, bpmn_text: str, actor: str | No
     latest = latest_definition(db, process_id=process_id)
     base = bundle_of(latest) if latest else Bundle(process_id, process_id, f"{process_id}.bpmn", {})
     return deploy_bundle(db, bundle=with_new_bpmn(base, bpmn_text), actor=actor)
+
+
+def definition_of(db: Session, *, instance_id: int) -> ProcessDefinition:
+    """The definition an instance runs on, without reading the instance's state."""
+    query = select(ProcessDefinition).join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+    return db.scalars(query.where(ProcessInstance.id == instance_id)).one()
 
 
 def form_document(definition: ProcessDefinition, name: str | None) -> dict:
@@ -349,9 +355,8 @@ def fire_timers(db: Session, *, instance_id: int) -> Outcome:
 def _project_tasks(db: Session, instance: ProcessInstance, report: RunReport, outcome: Outcome, *, actor: str | None):
     now = utcnow()
     ready = {t.id: t for t in report.ready}
-    open_rows = list(
-        db.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open"))
-    )
+    query = select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
+    open_rows = list(db.scalars(query.options(lazyload(HumanTask.groups))))  # groups read only if asked for
     for row in open_rows:
         if row.id in ready:
             continue

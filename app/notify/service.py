@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from flask import Flask, render_template
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -41,7 +41,10 @@ def inform(db: Session, *, username: str, template: str, key: str, **context) ->
     """Tell a user: a notification in Flowdesk and, when they have an address, a mail (integrations such as
     monitoring get neither). Each key is told once, so a retried change never tells twice. The text is the
     template's subject in the user's language."""
-    if db.scalar(select(Notification.id).where(Notification.key == key)) is not None:
+    told, queued = db.execute(
+        select(exists().where(Notification.key == key), exists().where(Job.idempotency_key == key))
+    ).one()
+    if told:
         return None
     user = identity.user_by_name(db, username=username)
     if user is None or not user.active or any(g.role == "integration" for g in user.groups):
@@ -52,7 +55,7 @@ def inform(db: Session, *, username: str, template: str, key: str, **context) ->
         username=username, kind=template, ticket=getattr(ticket, "number", None), text=subject[:300], key=key
     )
     db.add(notification)
-    if user.email and not _queued(db, key):
+    if user.email and not queued:
         db.add(_mail_job(to=user.email, subject=subject, body=body, key=key))
     return notification
 

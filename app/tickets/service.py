@@ -766,7 +766,7 @@ def get_task(db: Session, *, user: Principal, task_id: str) -> TaskDetail:
     task, ticket = _task(db, user=user, task_id=task_id)
     if not may_work(user, task):
         raise Forbidden("this task is for its candidate groups or its assignee")
-    definition = task.instance.definition
+    definition = engine.definition_of(db, instance_id=task.instance_id)
     return TaskDetail(
         task,
         ticket,
@@ -845,7 +845,7 @@ def complete_task(db: Session, *, user: Principal, task_id: str, data: object) -
         raise Conflict(f"claimed by {task.assignee}")
     if not may_work(user, task):
         raise Forbidden("this task is for its candidate groups or its assignee")
-    schema = engine.form_document(task.instance.definition, task.form_schema)
+    schema = engine.form_document(engine.definition_of(db, instance_id=task.instance_id), task.form_schema)
     clean = validate_submission(schema, data)
     outcome = engine.complete_task(db, task=task, data=clean, actor=user.username)
     if ticket is not None:

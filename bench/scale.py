@@ -1,0 +1,218 @@
+"""A million tickets on PostgreSQL: the inbox, the group queue, ticket search and the ticket page at p95.
+
+    .venv/bin/python -m bench.scale [--tickets 1000000] [--requests 200]
+
+Fills a fresh database in SQL (generate_series) with --tickets tickets, one in ten open: 80 % incidents,
+15 % requests, 5 % problems over three years, 5,000 requesters (alice among them), the four agent groups;
+each ticket with its human task (open for open tickets, one in a thousand of them assigned to sam, the others
+waiting in their group's queue), five audit events and, for one in five, a comment. The generated tickets
+share one real process instance: none of the pages measured here reads an instance's state (loading an
+instance is measured by bench.rounds). Then one gunicorn worker serves, and each page or API call is asked
+--requests times in a row (different tickets and search words each time), by sam (service desk) unless said.
+"""
+
+import argparse
+import http.client
+import json
+import random
+import re
+import time
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
+
+from sqlalchemy import text
+
+from app.demo import DEMO_PASSWORD
+from app.identity.service import principal_of, user_by_name
+from app.tickets import service as tickets
+from bench.common import fresh_database, gunicorn, median_ms, percentile_ms, tokens_for
+
+SUBJECTS = [
+    "Printer jammed",
+    "Mail is down",
+    "VPN drops",
+    "Laptop will not boot",
+    "Password expired",
+    "Slow network",
+    "Disk full",
+    "Cannot print",
+    "Teams crashes",
+    "Monitor flickers",
+    "Badge refused",
+    "Wifi unstable",
+    "Backup failed",
+    "Database timeout",
+    "App error 500",
+    "Phone dead",
+    "Keyboard broken",
+    "Share not mounted",
+    "Certificate expired",
+    "Calendar out of sync",
+]
+GROUPS = ["service-desk", "network-ops", "app-support", "infrastructure-l3"]
+
+FILL = [
+    # Tickets: one in ten open; kinds by i mod 20; alice is one of the 5,000 requesters.
+    """
+    INSERT INTO ticket (number, kind, title, description, status, priority, impact, urgency, category, requester,
+        opened_by, assignment_group, assignee, reopen_count, reassignment_count, process_id, process_version,
+        instance_id, sla_breached, sla_paused_seconds, major_incident, details, created_at, updated_at, closed_at)
+    SELECT p.prefix || lpad(i::text, 7, '0'), p.kind,
+        (:subjects)[i % 20 + 1] || ' on floor ' || (i / 20) % 30 || ' host-' || i % 100000,
+        'Reported by the user; seen on host-' || i % 100000,
+        CASE WHEN i % 10 = 0 THEN 'In Progress' ELSE 'Closed' END,
+        (ARRAY['critical', 'high', 'medium', 'low'])[i % 4 + 1], 'medium', 'medium', 'network',
+        CASE WHEN i % 5000 = 0 THEN 'alice' ELSE 'user' || i % 5000 END, 'sam',
+        (:groups)[i % 4 + 1], CASE WHEN i % 10000 = 0 THEN 'sam' END, 0, 0, p.process, 1, :instance,
+        false, 0, false, '{}', now() - (:n - i) * interval '90 seconds', now() - (:n - i) * interval '90 seconds',
+        CASE WHEN i % 10 <> 0 THEN now() - (:n - i) * interval '90 seconds' + interval '1 day' END
+    FROM generate_series(1, :n) AS i
+    CROSS JOIN LATERAL (SELECT CASE WHEN i % 20 < 16 THEN 'incident' WHEN i % 20 < 19 THEN 'request'
+        ELSE 'problem' END AS kind) AS k
+    JOIN (VALUES ('incident', 'INC', 'incident'), ('request', 'REQ', 'request_fulfillment'),
+        ('problem', 'PRB', 'problem')) AS p(kind, prefix, process) ON p.kind = k.kind
+    """,
+    """
+    INSERT INTO human_task (id, instance_id, business_key, element_id, name, lane, status, assignee,
+        assigned_by_process, created_at, completed_at, completed_by, data)
+    SELECT md5(t.number)::uuid::text, :instance, t.number, 'diagnose', 'Diagnose and resolve', 'service-desk',
+        CASE WHEN t.status = 'Closed' THEN 'completed' ELSE 'open' END, t.assignee, false, t.created_at,
+        t.closed_at, CASE WHEN t.status = 'Closed' THEN 'sam' END, '{}'
+    FROM ticket t WHERE t.instance_id = :instance AND t.number <> :real
+    """,
+    """
+    INSERT INTO human_task_group (task_id, group_name, position)
+    SELECT md5(t.number)::uuid::text, t.assignment_group, 0
+    FROM ticket t WHERE t.instance_id = :instance AND t.number <> :real
+    """,
+    """
+    INSERT INTO audit_event (at, actor, kind, ticket, instance_id, process_id, process_version, element_id,
+        element_name, changes, public, prev_hash, hash)
+    SELECT t.created_at + e * interval '1 hour', CASE WHEN e = 0 THEN t.requester ELSE 'sam' END,
+        (ARRAY['ticket_created', 'instance_started', 'task_claimed', 'task_completed', 'status_changed'])[e + 1],
+        t.number, :instance, t.process_id, 1, 'diagnose', 'Diagnose and resolve',
+        '{"status": ["New", "In Progress"]}', e <> 1, repeat('0', 64),
+        md5(t.number || '/' || e) || md5(t.number || '\\' || e)
+    FROM ticket t CROSS JOIN generate_series(0, 4) AS e
+    WHERE t.instance_id = :instance AND t.number <> :real
+    """,
+    """
+    INSERT INTO ticket_comment (ticket_id, at, author, body, visibility)
+    SELECT t.id, t.created_at + interval '2 hours', 'sam', 'Looking into it on ' || t.title, 'public'
+    FROM ticket t WHERE t.id % 5 = 0 AND t.instance_id = :instance AND t.number <> :real
+    """,
+    "INSERT INTO ticket_counter (kind, last) VALUES ('request', 0), ('problem', 0) ON CONFLICT DO NOTHING",
+    "UPDATE ticket_counter SET last = :n",
+]
+
+
+def fill(database, count: int) -> None:
+    with database.unit_of_work() as db:
+        alice = principal_of(user_by_name(db, username="alice"))
+        real = tickets.create_incident(
+            db, user=alice, title="A real incident", description="", impact="medium", urgency="medium"
+        )
+        real.number, instance = "INC9999999", real.instance_id
+        db.execute(text("UPDATE human_task SET business_key = 'INC9999999' WHERE instance_id = :i"), {"i": instance})
+    with database.engine.begin() as conn:
+        for statement in FILL:
+            began = time.perf_counter()
+            conn.execute(
+                text(statement),
+                {"n": count, "instance": instance, "subjects": SUBJECTS, "groups": GROUPS, "real": "INC9999999"},
+            )
+            print(f"  {statement.split()[2]:18} {time.perf_counter() - began:6.1f} s", flush=True)  # noqa: T201
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+
+
+class Session:
+    """A signed-in browser (cookie and CSRF token) or an API client (bearer token)."""
+
+    def __init__(self, port: int, token: str | None = None):
+        self.port, self.token, self.cookies = port, token, {}
+
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
+        return self._send("GET", path, None, headers or {})
+
+    def _send(self, method: str, path: str, body: str | None, headers: dict) -> tuple[int, bytes]:
+        headers = dict(headers)
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request(method, path, body, headers)
+            response = connection.getresponse()
+            answer = response.read()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                self.cookies.update({k: m.value for k, m in SimpleCookie(header).items()})
+        finally:
+            connection.close()
+        return response.status, answer
+
+    def sign_in(self, username: str) -> None:
+        _, page = self.get("/login")
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+        form = urlencode({"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
+        status, _ = self._send("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 302:
+            raise RuntimeError(f"sign-in as {username}: {status}")
+
+
+def timed(session: Session, paths: list[str]) -> dict:
+    timings = []
+    for path in paths:
+        began = time.perf_counter()
+        status, body = session.get(path)
+        timings.append(time.perf_counter() - began)
+        if status != 200:
+            raise RuntimeError(f"GET {path}: {status} {body[:200]!r}")
+    return {"requests": len(paths), "median_ms": median_ms(timings), "p95_ms": percentile_ms(timings, 95)}
+
+
+def measure(port: int, tokens: dict[str, str], count: int, requests: int) -> dict[str, dict]:
+    pick = random.Random(6)  # noqa: S311 - which tickets to ask for, not a secret
+    browser = Session(port)
+    browser.sign_in("sam")
+    api, requester = Session(port, tokens["sam"]), Session(port, tokens["alice"])
+    open_numbers = [f"INC{pick.randrange(1, count // 20) * 20 + 10:07d}" for _ in range(requests)]
+    hosts = [f"host-{pick.randrange(100000)}" for _ in range(requests)]
+    subjects = [pick.choice(SUBJECTS).split()[0].lower() for _ in range(requests)]
+    warm = [browser.get("/inbox") for _ in range(5)]
+    assert all(status == 200 for status, _ in warm)
+    return {
+        "inbox page (sam: mine and his group's queue, 200 each)": timed(browser, ["/inbox"] * requests),
+        "GET /api/v1/tasks?scope=mine": timed(api, ["/api/v1/tasks?scope=mine"] * requests),
+        "GET /api/v1/tasks?scope=group (service-desk queue)": timed(api, ["/api/v1/tasks?scope=group"] * requests),
+        "GET /api/v1/tickets?assignment_group=network-ops&status=In Progress": timed(
+            api, ["/api/v1/tickets?assignment_group=network-ops&status=In%20Progress"] * requests
+        ),
+        "search, a rare word (host-N, ~10 hits)": timed(api, [f"/api/v1/tickets?q={h}" for h in hosts]),
+        "search, a common word (~50,000 hits, first page)": timed(api, [f"/api/v1/tickets?q={s}" for s in subjects]),
+        "GET /api/v1/tickets as alice (her own 200)": timed(requester, ["/api/v1/tickets"] * requests),
+        "ticket page (an open incident)": timed(browser, [f"/tickets/{n}" for n in open_numbers]),
+        "GET /api/v1/tickets/{number}": timed(api, [f"/api/v1/tickets/{n}" for n in open_numbers]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    database = fresh_database("postgresql")
+    tokens = tokens_for(database, "alice", "sam")
+    began = time.perf_counter()
+    fill(database, args.tickets)
+    print(f"filled {args.tickets:,} tickets in {time.perf_counter() - began:.0f} s", flush=True)  # noqa: T201
+    url = database.url
+    database.dispose()
+    with gunicorn(url, workers=1) as port:
+        for name, result in measure(port, tokens, args.tickets, args.requests).items():
+            print(json.dumps({"what": name, **result}), flush=True)  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
