@@ -4,6 +4,9 @@ import re
 
 import pytest
 
+from app.identity.service import principal_of, user_by_name
+from app.tickets import service as tickets
+
 
 @pytest.fixture
 def browser(app):
@@ -88,6 +91,25 @@ def test_the_inbox_queue_claim_and_release(browser):
     assert "Diagnose incident" not in page(browser("sara").get("/inbox")).split('id="queue"')[1]
     sam.post(f"{task}/unclaim")
     assert "Diagnose incident" in page(sam.get("/inbox")).split('id="queue"')[1]
+
+
+def test_a_long_queue_comes_in_pages_of_fifty_newest_first(browser, database):
+    with database.unit_of_work() as db:
+        alice = principal_of(user_by_name(db, username="alice"))
+        for n in range(1, 53):
+            tickets.create_incident(
+                db, user=alice, title=f"Printer {n:02d}", description="", impact="low", urgency="low"
+            )
+    sam = browser("sam")
+    first = page(sam.get("/inbox")).split('id="queue"')[1]
+    assert first.count("Diagnose incident</a>") == 50
+    assert "Printer 52" in first and "Printer 03" in first and "Printer 02" not in first, "newest first"
+    older = re.search(r'href="(/inbox\?[^"]+)#queue">Older tasks', first)
+    assert older and "Newer tasks" not in first
+    second = page(sam.get(older.group(1).replace("&amp;", "&"))).split('id="queue"')[1]
+    assert second.count("Diagnose incident</a>") == 2 and "Printer 01" in second and "Printer 02" in second
+    assert "Newer tasks" in second and "Older tasks" not in second
+    assert sam.get("/inbox?queue=abc&mine=-3").status_code == 200, "a bad page number shows the first page"
 
 
 def test_a_bad_task_submission_is_422_with_errors_by_the_fields(browser):

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -55,6 +55,13 @@ class HumanTask(Base):
         # Open tasks of one instance or ticket, found without scanning the tasks of earlier rounds.
         Index("ix_human_task_instance_status", "instance_id", "status"),
         Index("ix_human_task_business_key_status", "business_key", "status"),
+        # Inboxes and queues walk the open tasks newest first.
+        Index(
+            "ix_human_task_open_created",
+            "created_at",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's UUID

@@ -1,6 +1,6 @@
 """The agent's inbox: my tasks and my groups' queue, with claim and release."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -8,15 +8,32 @@ from app.http import get_db
 from app.tickets import service as tickets
 from app.web import bp
 
+PAGE = 50  # tasks per list and page, newest first
+MOST_PAGES = 10_000
+
 
 @bp.route("/inbox")
 @login_required
 def inbox():
     db = get_db()
-    mine = tickets.open_tasks_for(db, user=current_user, scope="mine", limit=200)
-    queue = tickets.open_tasks_for(db, user=current_user, scope="group", limit=200)
-    by_number = tickets.tickets_by_number(db, numbers={t.business_key for t in mine + queue if t.business_key})
-    return render_template("inbox.html", mine=mine, queue=queue, tickets=by_number)
+    pages = {scope: min(max(request.args.get(scope, 1, type=int), 1), MOST_PAGES) for scope in ("mine", "queue")}
+    lists = {
+        scope: tickets.open_tasks_for(
+            db, user=current_user, scope=scope.replace("queue", "group"), limit=PAGE + 1, offset=(page - 1) * PAGE
+        )
+        for scope, page in pages.items()
+    }
+    shown = {scope: tasks[:PAGE] for scope, tasks in lists.items()}
+    more = {scope: len(tasks) > PAGE for scope, tasks in lists.items()}
+    numbers = {t.business_key for tasks in shown.values() for t in tasks if t.business_key}
+    return render_template(
+        "inbox.html",
+        mine=shown["mine"],
+        queue=shown["queue"],
+        pages=pages,
+        more=more,
+        tickets=tickets.tickets_by_number(db, numbers=numbers),
+    )
 
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
