@@ -67,7 +67,8 @@ FILL = [
         CASE WHEN i % 10 = 7 THEN 'In Progress' ELSE 'Closed' END,
         (ARRAY['critical', 'high', 'medium', 'low'])[i % 4 + 1], 'medium', 'medium', 'network',
         CASE WHEN i % 5000 = 0 THEN 'alice' ELSE 'user' || i % 5000 END, 'sam',
-        (CAST(:groups AS text[]))[i % 4 + 1], CASE WHEN i % 10000 = 7 THEN 'sam' END, 0, 0, p.process, 1, :instance,
+        (CAST(:groups AS text[]))[(i / 10) % 4 + 1], CASE WHEN i % 10000 = 7 THEN 'sam' END, 0, 0, p.process, 1,
+        :instance,
         false, 0, false, '{}', now() - (:n - i) * interval '90 seconds', now() - (:n - i) * interval '90 seconds',
         CASE WHEN i % 10 <> 7 THEN now() - (:n - i) * interval '90 seconds' + interval '1 day' END
     FROM generate_series(1, :n) AS i
@@ -85,8 +86,8 @@ FILL = [
     FROM ticket t WHERE t.instance_id = :instance AND t.number <> :real
     """,
     """
-    INSERT INTO human_task_group (task_id, group_name, position)
-    SELECT md5(t.number)::uuid::text, t.assignment_group, 0
+    INSERT INTO human_task_group (task_id, group_name, position, open)
+    SELECT md5(t.number)::uuid::text, t.assignment_group, 0, t.status <> 'Closed'
     FROM ticket t WHERE t.instance_id = :instance AND t.number <> :real
     """,
     """

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -97,10 +97,22 @@ class HumanTask(Base):
 
 class HumanTaskGroup(Base):
     __tablename__ = "human_task_group"
+    __table_args__ = (
+        # A group's queue: its open tasks, found without walking every open task of every group.
+        Index(
+            "ix_human_task_group_open",
+            "group_name",
+            "task_id",
+            postgresql_where=text("open"),
+            sqlite_where=text("open"),
+        ),
+    )
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     group_name: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(default=0)
+    # The task is open (a copy of its status, kept by the engine when it closes the task).
+    open: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Job(Base):

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -357,13 +357,15 @@ def _project_tasks(db: Session, instance: ProcessInstance, report: RunReport, ou
     ready = {t.id: t for t in report.ready}
     query = select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
     open_rows = list(db.scalars(query.options(lazyload(HumanTask.groups))))  # groups read only if asked for
-    for row in open_rows:
-        if row.id in ready:
-            continue
+    closed = [row for row in open_rows if row.id not in ready]
+    for row in closed:
         done = outcome.completed_task is not None and row.id == outcome.completed_task.id
         row.status = "completed" if done else "cancelled"
         row.completed_at = now
         row.completed_by = actor if done else None
+    if closed:
+        closing = update(HumanTaskGroup).where(HumanTaskGroup.task_id.in_([row.id for row in closed]))
+        db.execute(closing.values(open=False).execution_options(synchronize_session=False))
     known = {row.id for row in open_rows}
     for task in report.ready:
         if task.id in known:

@@ -881,9 +881,8 @@ def open_tasks_for(
 ) -> list[HumanTask]:
     """Open tasks the user may work on: mine (assigned to me), group (unassigned in my groups), or both."""
     mine = HumanTask.assignee == user.username
-    group = HumanTask.assignee.is_(None) & HumanTask.id.in_(
-        select(HumanTaskGroup.task_id).where(HumanTaskGroup.group_name.in_(user.groups or {""}))
-    )
+    in_my_groups = HumanTaskGroup.group_name.in_(user.groups or {""}) & HumanTaskGroup.open.is_(True)
+    group = HumanTask.assignee.is_(None) & HumanTask.id.in_(select(HumanTaskGroup.task_id).where(in_my_groups))
     condition = {"mine": mine, "group": group}.get(scope or "", or_(mine, group))
     query = (
         select(HumanTask)

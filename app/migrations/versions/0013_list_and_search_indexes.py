@@ -1,4 +1,5 @@
-"""indexes for ticket lists, group queues, open-task inboxes and ticket search at a million tickets
+"""indexes for ticket lists, group queues, open-task inboxes and ticket search at a million tickets; group rows
+of a task know whether it is open
 
 Revision ID: 0013
 Revises: 0012
@@ -28,6 +29,17 @@ def upgrade():
         postgresql_where=sa.text("status = 'open'"),
         sqlite_where=sa.text("status = 'open'"),
     )
+    # A group's queue reads the group rows of open tasks only.
+    with op.batch_alter_table("human_task_group") as batch_op:
+        batch_op.add_column(sa.Column("open", sa.Boolean(), nullable=False, server_default=sa.true()))
+    op.execute("UPDATE human_task_group SET open = false WHERE task_id IN (SELECT id FROM human_task WHERE status <> 'open')")
+    op.create_index(
+        "ix_human_task_group_open",
+        "human_task_group",
+        ["group_name", "task_id"],
+        postgresql_where=sa.text("open"),
+        sqlite_where=sa.text("open"),
+    )
     if op.get_bind().dialect.name == "postgresql":
         # Trigram indexes let ILIKE '%word%' skip the table scan (pg_trgm is a trusted extension since PG 13).
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -39,6 +51,9 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         for column in SEARCHED:
             op.execute(f"DROP INDEX ix_ticket_{column}_trgm")
+    op.drop_index("ix_human_task_group_open", "human_task_group")
+    with op.batch_alter_table("human_task_group") as batch_op:
+        batch_op.drop_column("open")
     op.drop_index("ix_human_task_open_created", "human_task")
     op.drop_index("ix_ticket_group_status_created", "ticket")
     op.drop_index("ix_ticket_created", "ticket")
