@@ -14,7 +14,7 @@ class Ticket(Base):
         Index("ix_ticket_requester_created", "requester", "created_at"),
         Index("ix_ticket_kind_created", "kind", "created_at"),
         Index("ix_ticket_created", "created_at", "id"),
-        Index("ix_ticket_group_status_created", "assignment_group", "status", "created_at"),
+        Index("ix_ticket_kind_group_status_created", "kind", "assignment_group", "status", "created_at"),
         # On PostgreSQL, title, description and number also have trigram indexes for search (migration 0013).
     )
 

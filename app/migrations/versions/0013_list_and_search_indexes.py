@@ -18,9 +18,9 @@ SEARCHED = ("title", "description", "number")  # what ticket search matches with
 
 
 def upgrade():
-    # Newest first, with or without a group and status filter.
+    # Newest first, with or without a group and status filter (lists are of one kind: incidents, requests).
     op.create_index("ix_ticket_created", "ticket", ["created_at", "id"])
-    op.create_index("ix_ticket_group_status_created", "ticket", ["assignment_group", "status", "created_at"])
+    op.create_index("ix_ticket_kind_group_status_created", "ticket", ["kind", "assignment_group", "status", "created_at"])
     # Inboxes and queues walk open tasks newest first and stop at the page's end.
     op.create_index(
         "ix_human_task_open_created",
@@ -55,5 +55,5 @@ def downgrade():
     with op.batch_alter_table("human_task_group") as batch_op:
         batch_op.drop_column("open")
     op.drop_index("ix_human_task_open_created", "human_task")
-    op.drop_index("ix_ticket_group_status_created", "ticket")
+    op.drop_index("ix_ticket_kind_group_status_created", "ticket")
     op.drop_index("ix_ticket_created", "ticket")
