@@ -193,8 +193,18 @@ def _workflow(instance: ProcessInstance):
     return runtime.load(instance.state, spec, subprocess_specs), spec, subprocess_specs
 
 
-def start(db: Session, *, process_id: str, data: dict, actor: str | None, business_key: str | None = None) -> Outcome:
-    definition = latest_definition(db, process_id=process_id)
+def start(
+    db: Session,
+    *,
+    process_id: str,
+    data: dict,
+    actor: str | None,
+    business_key: str | None = None,
+    definition: ProcessDefinition | None = None,
+) -> Outcome:
+    """Start an instance of the latest version, or of definition when the caller has already chosen it (and
+    recorded its version)."""
+    definition = definition or latest_definition(db, process_id=process_id)
     if definition is None:
         raise EngineError(f"process {process_id} is not deployed")
     spec, subprocess_specs = runtime.specs_for(definition.checksum, lambda: bundle_of(definition))
@@ -222,7 +232,7 @@ def start(db: Session, *, process_id: str, data: dict, actor: str | None, busine
         process_version=definition.version,
         public=False,
     )
-    return _finish(db, instance, report, actor=actor)
+    return _finish(db, instance, report, actor=actor, new=True)
 
 
 def _open_run(db: Session, instance_id: int) -> tuple[ProcessInstance, runtime.Run]:
@@ -290,13 +300,23 @@ def _status(report: RunReport) -> str:
 
 
 def _finish(
-    db: Session, instance: ProcessInstance, report: RunReport, *, actor: str | None, completed: HumanTask | None = None
+    db: Session,
+    instance: ProcessInstance,
+    report: RunReport,
+    *,
+    actor: str | None,
+    completed: HumanTask | None = None,
+    new: bool = False,
 ) -> Outcome:
+    """Save the run and project it. A new instance was inserted with its state and status already, and has no
+    tasks or timers to read back."""
     definition = instance.definition
-    instance.state = runtime.dump(report.workflow)
-    instance.status = _status(report)
-    instance.round += report.rounds
-    instance.updated_at = utcnow()
+    if not new:
+        instance.state = runtime.dump(report.workflow)
+        instance.status = _status(report)
+        instance.updated_at = utcnow()
+    if report.rounds:
+        instance.round += report.rounds
     for step in report.steps:
         by_person = step.manual and completed is not None and step.element_id == completed.element_id
         audit.record(
@@ -324,16 +344,17 @@ def _finish(
             changes={"round": [instance.round - report.rounds, instance.round]},
         )
     outcome = Outcome(instance, report, completed)
-    _project_tasks(db, instance, report, outcome, actor=actor)
-    _project_timers(db, instance, report)
+    _project_tasks(db, instance, report, outcome, actor=actor, new=new)
+    _project_timers(db, instance, report, new=new)
     db.flush()
     return outcome
 
 
-def _project_timers(db: Session, instance: ProcessInstance, report: RunReport) -> None:
+def _project_timers(db: Session, instance: ProcessInstance, report: RunReport, *, new: bool) -> None:
     """Keep one waiting job per waiting timer; timers the run left behind are cancelled."""
     wanted = {(t["element_id"], t["due_at"]) for t in report.timers}
-    existing = list(db.scalars(select(Job).where(Job.instance_id == instance.id, Job.status == "waiting")))
+    waiting = select(Job).where(Job.instance_id == instance.id, Job.status == "waiting")
+    existing = [] if new else list(db.scalars(waiting))
     kept = set()
     for job in existing:
         key = (job.element_id, job.due_at)
@@ -352,11 +373,13 @@ def fire_timers(db: Session, *, instance_id: int) -> Outcome:
     return _finish(db, instance, run.advance(), actor=None)
 
 
-def _project_tasks(db: Session, instance: ProcessInstance, report: RunReport, outcome: Outcome, *, actor: str | None):
+def _project_tasks(
+    db: Session, instance: ProcessInstance, report: RunReport, outcome: Outcome, *, actor: str | None, new: bool
+):
     now = utcnow()
     ready = {t.id: t for t in report.ready}
     query = select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
-    open_rows = list(db.scalars(query.options(lazyload(HumanTask.groups))))  # groups read only if asked for
+    open_rows = [] if new else list(db.scalars(query.options(lazyload(HumanTask.groups))))  # groups: when asked
     closed = [row for row in open_rows if row.id not in ready]
     for row in closed:
         done = outcome.completed_task is not None and row.id == outcome.completed_task.id

@@ -493,7 +493,9 @@ def _raise(
         "opened_at": now.isoformat(),
         **(extra if process_data is None else process_data),
     }
-    outcome = engine.start(db, process_id=definition.process_id, data=data, actor=user.username, business_key=number)
+    outcome = engine.start(
+        db, process_id=definition.process_id, data=data, actor=user.username, business_key=number, definition=definition
+    )
     ticket.instance_id = outcome.instance.id
     _after_run(db, ticket, outcome, actor=user.username, initial=True)
     notify.inform(db, username=requester, template="ticket_created", key=f"{number}:created", ticket=ticket)
