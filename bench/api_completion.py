@@ -7,18 +7,15 @@ diagnosis task as sam over HTTP, timing only the POST .../complete.
 """
 
 import argparse
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from app.identity.service import create_token
-from bench.common import fresh_database, median_ms, percentile_ms
+from bench.common import Visitor, fresh_database, median_ms, percentile_ms, tokens_for, wait_until_up
+from tools.cluster import free_port
 
 FLOWDESK = str(Path(sys.executable).with_name("flowdesk"))
 RESOLVE = {
@@ -29,29 +26,10 @@ RESOLVE = {
 }
 
 
-def _call(base, token, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 - loopback only
-        base + path,
-        data=data,
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return json.loads(response.read())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def run(kind: str, count: int) -> dict:
     database = fresh_database(kind)
-    with database.unit_of_work() as db:
-        tokens = {u: create_token(db, username=u) for u in ("alice", "sam")}
-    port = _free_port()
+    tokens = tokens_for(database, "alice", "sam")
+    port = free_port()
     env = dict(os.environ, FLOWDESK_DATABASE_URL=database.url.replace("+psycopg", ""), FLOWDESK_SECRET_KEY="bench")  # noqa: S106
     database.dispose()
     server = subprocess.Popen(
@@ -61,26 +39,19 @@ def run(kind: str, count: int) -> dict:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/health", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_up(port)
         timings = []
+        alice, sam = Visitor(port, tokens["alice"]), Visitor(port, tokens["sam"])
         for i in range(count + 10):
-            number = _call(
-                base,
-                tokens["alice"],
+            number = alice.json(
                 "POST",
-                "/incidents",
+                "/api/v1/incidents",
                 {"title": f"Bench {i}", "impact": "medium", "urgency": "low"},
             )["number"]
-            task = _call(base, tokens["alice"], "GET", f"/tickets/{number}/tasks")[0]
+            task = alice.json("GET", f"/api/v1/tickets/{number}/tasks")[0]
             started = time.perf_counter()
-            _call(base, tokens["sam"], "POST", f"/tasks/{task['id']}/complete", {"data": RESOLVE})
+            sam.json("POST", f"/api/v1/tasks/{task['id']}/complete", {"data": RESOLVE})
             if i >= 10:  # the first ones warm caches up
                 timings.append(time.perf_counter() - started)
     finally:

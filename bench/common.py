@@ -1,7 +1,10 @@
 """Shared set-up for the benchmarks: a fresh database (SQLite file or the local PostgreSQL) ready to use, Flowdesk
-under gunicorn on it, and the statistics they report."""
+under gunicorn on it, a visitor that talks HTTP to it, and the statistics they report."""
 
+import http.client
+import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -11,13 +14,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sqlalchemy import text
 
 from app.config import normalise_database_url
 from app.db import Database
-from app.demo import seed
+from app.demo import DEMO_PASSWORD, seed
 from app.engine import service as engine
 from app.identity.service import create_token
 from app.migrate import upgrade
@@ -59,6 +64,17 @@ def percentile_ms(seconds: list[float], pct: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))] * 1000, 2)
 
 
+def wait_until_up(port: int, *, seconds: float = 30) -> None:
+    """Until Flowdesk on port answers its health check (or the time is up)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1):  # noqa: S310
+                return
+        except OSError:
+            time.sleep(0.1)
+
+
 @contextmanager
 def gunicorn(url: str, *, workers: int) -> Iterator[int]:
     """Flowdesk under gunicorn (sync workers) on url's database, on a free loopback port, until the block ends."""
@@ -73,13 +89,51 @@ def gunicorn(url: str, *, workers: int) -> Iterator[int]:
         start_new_session=True,
     )
     try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1):  # noqa: S310
-                    break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_up(port)
         yield port
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
+
+
+class Visitor:
+    """A signed-in browser (cookie and CSRF token) or an API client (bearer token)."""
+
+    def __init__(self, port: int, token: str | None = None):
+        self.port, self.token, self.cookies = port, token, {}
+
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
+        return self._send("GET", path, None, headers or {})
+
+    def _send(self, method: str, path: str, body: str | None, headers: dict) -> tuple[int, bytes]:
+        headers = dict(headers)
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request(method, path, body, headers)
+            response = connection.getresponse()
+            answer = response.read()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                self.cookies.update({k: m.value for k, m in SimpleCookie(header).items()})
+        finally:
+            connection.close()
+        return response.status, answer
+
+    def json(self, method: str, path: str, body: dict | None = None) -> dict | list:
+        """An API call that must succeed; its answer decoded."""
+        headers = {"Content-Type": "application/json"}
+        status, answer = self._send(method, path, json.dumps(body) if body is not None else None, headers)
+        if status >= 300:
+            raise RuntimeError(f"{method} {path}: {status} {answer[:300]!r}")
+        return json.loads(answer)
+
+    def sign_in(self, username: str) -> None:
+        _, page = self.get("/login")
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+        form = urlencode({"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
+        status, _ = self._send("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 302:
+            raise RuntimeError(f"sign-in as {username}: {status}")

@@ -12,62 +12,44 @@ workers. No `flowdesk worker` runs: the mails the lifecycles queue wait in the o
 """
 
 import argparse
-import http.client
 import json
 import threading
 import time
 
-from bench.common import fresh_database, gunicorn, median_ms, percentile_ms, tokens_for
+from bench.common import Visitor, fresh_database, gunicorn, median_ms, percentile_ms, tokens_for
 
 DIAGNOSIS = {"outcome": "resolve", "resolution_code": "fix", "resolution_notes": "Restarted it", "category": "network"}
 CONFIRM = {"accepted": True}
 CLOSURE = {"closure_code": "solved_permanently", "closure_notes": "Relay restarted for good"}
 
 
-class Client:
-    def __init__(self, port: int, token: str):
-        self.port, self.headers = port, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
-    def call(self, method: str, path: str, body: dict | None = None) -> dict | list:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            connection.request(method, "/api/v1" + path, json.dumps(body) if body else None, self.headers)
-            response = connection.getresponse()
-            answer = response.read()
-        finally:
-            connection.close()
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status} {answer[:300]!r}")
-        return json.loads(answer)
-
-
 class Load:
     def __init__(self, port: int, tokens: dict[str, str], until: float, warm_until: float):
-        self.requester, self.agent = Client(port, tokens["alice"]), Client(port, tokens["sam"])
+        self.requester, self.agent = Visitor(port, tokens["alice"]), Visitor(port, tokens["sam"])
         self.until, self.warm_until = until, warm_until
         self.completions: list[float] = []
         self.lifecycles = 0
         self.errors: list[str] = []
         self.lock = threading.Lock()
 
-    def complete(self, client: Client, task_id: str, data: dict) -> list[dict]:
+    def complete(self, client: Visitor, task_id: str, data: dict) -> list[dict]:
         began = time.perf_counter()
-        answer = client.call("POST", f"/tasks/{task_id}/complete", {"data": data})
+        answer = client.json("POST", f"/api/v1/tasks/{task_id}/complete", {"data": data})
         if began >= self.warm_until:
             with self.lock:
                 self.completions.append(time.perf_counter() - began)
         return answer["next_tasks"]
 
-    def task(self, client: Client, number: str, element: str, offered: list[dict]) -> str:
+    def task(self, client: Visitor, number: str, element: str, offered: list[dict]) -> str:
         found = [t for t in offered if t["element_id"] == element] or [
-            t for t in client.call("GET", f"/tickets/{number}/tasks") if t["element_id"] == element
+            t for t in client.json("GET", f"/api/v1/tickets/{number}/tasks") if t["element_id"] == element
         ]
         return found[0]["id"]
 
     def lifecycle(self, n: int) -> None:
         began = time.perf_counter()
-        number = self.requester.call(
-            "POST", "/incidents", {"title": f"Bench {n}", "impact": "medium", "urgency": "low"}
+        number = self.requester.json(
+            "POST", "/api/v1/incidents", {"title": f"Bench {n}", "impact": "medium", "urgency": "low"}
         )["number"]
         offered = self.complete(self.agent, self.task(self.agent, number, "diagnose", []), DIAGNOSIS)
         self.complete(self.requester, self.task(self.requester, number, "confirm_resolution", offered), CONFIRM)

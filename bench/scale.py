@@ -13,23 +13,18 @@ instance is measured by bench.rounds). Then one gunicorn worker serves, and each
 """
 
 import argparse
-import http.client
 import json
 import random
-import re
 import time
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 from sqlalchemy import text
 
 from app.config import normalise_database_url
 from app.db import Database
-from app.demo import DEMO_PASSWORD
 from app.identity.service import principal_of, user_by_name
 from app.migrate import upgrade
 from app.tickets import service as tickets
-from bench.common import PG_URL, fresh_database, gunicorn, median_ms, percentile_ms, tokens_for
+from bench.common import PG_URL, Visitor, fresh_database, gunicorn, median_ms, percentile_ms, tokens_for
 
 SUBJECTS = [
     "Printer jammed",
@@ -131,42 +126,7 @@ def fill(database, count: int) -> None:
         conn.execute(text("VACUUM ANALYZE"))
 
 
-class Session:
-    """A signed-in browser (cookie and CSRF token) or an API client (bearer token)."""
-
-    def __init__(self, port: int, token: str | None = None):
-        self.port, self.token, self.cookies = port, token, {}
-
-    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
-        return self._send("GET", path, None, headers or {})
-
-    def _send(self, method: str, path: str, body: str | None, headers: dict) -> tuple[int, bytes]:
-        headers = dict(headers)
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            connection.request(method, path, body, headers)
-            response = connection.getresponse()
-            answer = response.read()
-            for header in response.headers.get_all("Set-Cookie") or []:
-                self.cookies.update({k: m.value for k, m in SimpleCookie(header).items()})
-        finally:
-            connection.close()
-        return response.status, answer
-
-    def sign_in(self, username: str) -> None:
-        _, page = self.get("/login")
-        token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
-        form = urlencode({"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
-        status, _ = self._send("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
-        if status != 302:
-            raise RuntimeError(f"sign-in as {username}: {status}")
-
-
-def timed(session: Session, paths: list[str]) -> dict:
+def timed(session: Visitor, paths: list[str]) -> dict:
     timings = []
     for path in paths:
         began = time.perf_counter()
@@ -179,9 +139,9 @@ def timed(session: Session, paths: list[str]) -> dict:
 
 def measure(port: int, tokens: dict[str, str], count: int, requests: int) -> dict[str, dict]:
     pick = random.Random(6)  # noqa: S311 - which tickets to ask for, not a secret
-    browser = Session(port)
+    browser = Visitor(port)
     browser.sign_in("sam")
-    api, requester = Session(port, tokens["sam"]), Session(port, tokens["alice"])
+    api, requester = Visitor(port, tokens["sam"]), Visitor(port, tokens["alice"])
     open_numbers = [f"INC{pick.randrange(1, count // 20) * 20 + 7:07d}" for _ in range(requests)]
     hosts = [f"host-{pick.randrange(100000)}" for _ in range(requests)]
     subjects = [pick.choice(SUBJECTS).split()[0].lower() for _ in range(requests)]

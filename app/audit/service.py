@@ -17,21 +17,25 @@ _PENDING = "audit_pending"  # events recorded in the session, written at commit
 _AUDIT_LOCK = 7_311_001  # PostgreSQL advisory lock id that orders appends to the chain
 
 
-def _digest(event: AuditEvent) -> str:
-    body = {
-        "at": event.at.astimezone(UTC).isoformat(),
-        "actor": event.actor,
-        "kind": event.kind,
-        "ticket": event.ticket,
-        "instance_id": event.instance_id,
-        "process_id": event.process_id,
-        "process_version": event.process_version,
-        "element_id": event.element_id,
-        "element_name": event.element_name,
-        "changes": event.changes,
-        "public": event.public,
-        "prev_hash": event.prev_hash,
-    }
+# What the hash covers: every field of an event but its id and its own hash.
+CHAINED = (
+    "at",
+    "actor",
+    "kind",
+    "ticket",
+    "instance_id",
+    "process_id",
+    "process_version",
+    "element_id",
+    "element_name",
+    "changes",
+    "public",
+    "prev_hash",
+)
+
+
+def _digest(fields: dict) -> str:
+    body = {name: fields[name] for name in CHAINED} | {"at": fields["at"].astimezone(UTC).isoformat()}
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -84,7 +88,7 @@ def _append_pending(session: Session) -> None:
     previous = _tail(session)
     for event in events:
         event["prev_hash"] = previous
-        event["hash"] = previous = _digest(AuditEvent(**event))
+        event["hash"] = previous = _digest(event)
     session.execute(insert(AuditEvent.__table__), events)  # one statement for all of them
 
 
@@ -137,7 +141,7 @@ def verify(db: Session) -> ChainReport:
     for event in db.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)):
         if event.prev_hash != previous:
             return ChainReport(False, checked, event.id, "does not follow the previous event (prev_hash differs)")
-        if _digest(event) != event.hash:
+        if _digest({name: getattr(event, name) for name in CHAINED}) != event.hash:
             return ChainReport(False, checked, event.id, "was changed after it was written (hash differs)")
         previous = event.hash
         checked += 1

@@ -156,6 +156,9 @@ def definition_of(db: Session, *, instance_id: int) -> ProcessDefinition:
     return db.scalars(query.where(ProcessInstance.id == instance_id)).one()
 
 
+_forms: dict[tuple[str, str], dict] = {}  # a definition never changes: its forms are parsed once per process
+
+
 def form_document(definition: ProcessDefinition, name: str | None) -> dict:
     """A form of the definition's bundle, parsed once per bundle (treat it as read-only)."""
     if not name:
@@ -165,9 +168,6 @@ def form_document(definition: ProcessDefinition, name: str | None) -> dict:
         text = definition.files.get(f"forms/{name}")
         _forms[key] = json.loads(text) if text else {}
     return _forms[key]
-
-
-_forms: dict[tuple[str, str], dict] = {}  # a definition never changes: its forms are parsed once per process
 
 
 # --- instances ----------------------------------------------------------------------------------

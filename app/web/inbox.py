@@ -9,6 +9,7 @@ from app.tickets import service as tickets
 from app.web import bp
 
 PAGE = 50  # tasks per list and page, newest first
+LISTS = {"mine": "mine", "queue": "group"}  # list name (and its page parameter) -> open_tasks_for scope
 MOST_PAGES = 10_000
 
 
@@ -16,15 +17,15 @@ MOST_PAGES = 10_000
 @login_required
 def inbox():
     db = get_db()
-    pages = {scope: min(max(request.args.get(scope, 1, type=int), 1), MOST_PAGES) for scope in ("mine", "queue")}
+    pages = {name: min(max(request.args.get(name, 1, type=int), 1), MOST_PAGES) for name in LISTS}
     lists = {
-        scope: tickets.open_tasks_for(
-            db, user=current_user, scope=scope.replace("queue", "group"), limit=PAGE + 1, offset=(page - 1) * PAGE
+        name: tickets.open_tasks_for(
+            db, user=current_user, scope=scope, limit=PAGE + 1, offset=(pages[name] - 1) * PAGE
         )
-        for scope, page in pages.items()
+        for name, scope in LISTS.items()
     }
-    shown = {scope: tasks[:PAGE] for scope, tasks in lists.items()}
-    more = {scope: len(tasks) > PAGE for scope, tasks in lists.items()}
+    shown = {name: tasks[:PAGE] for name, tasks in lists.items()}
+    more = {name: len(tasks) > PAGE for name, tasks in lists.items()}
     numbers = {t.business_key for tasks in shown.values() for t in tasks if t.business_key}
     return render_template(
         "inbox.html",
