@@ -47,6 +47,9 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+READ_ONLY = "read_only"  # in a session's info: made by Database.reader()
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -64,7 +67,10 @@ class Database:
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
             self.write_engine = self.engine
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        # A reader that tries to write is refused before anything reaches the database, so it may end with a
+        # COMMIT: a ROLLBACK would make the PostgreSQL driver drop every statement it has prepared.
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, info={READ_ONLY: True})
+        event.listen(self._reader, "before_flush", _refuse_writes)
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
 
     def reader(self) -> Session:
@@ -86,10 +92,28 @@ class Database:
         finally:
             session.close()
 
+    @staticmethod
+    def end(session: Session) -> None:
+        """Close a session: a reader's transaction is committed (it wrote nothing), a writer's rolled back
+        unless it was committed already."""
+        if session.info.get(READ_ONLY):
+            try:
+                session.commit()
+            except Exception:  # noqa: BLE001 - a failed read transaction has nothing to keep
+                session.rollback()
+        else:
+            session.rollback()
+        session.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
+
+
+def _refuse_writes(session: Session, _context, _instances) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only session was asked to write; use a writer")
 
 
 def _ensure_sqlite_dir(url: str) -> None:

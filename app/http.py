@@ -55,5 +55,4 @@ def commit_on_success(blueprint, on_error) -> None:
 def close_db(_exc=None) -> None:
     session = g.pop("db", None)
     if session is not None:
-        session.rollback()
-        session.close()
+        Database.end(session)

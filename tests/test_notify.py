@@ -1,9 +1,14 @@
 """Mails: queued in the outbox with the change, sent by the worker to a real SMTP server (aiosmtpd)."""
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import insert, select, update
 
 from app import worker
+from app.db import utcnow
 from app.engine.models import Job
+from app.identity.models import User
+from app.notify import service as notify
+from app.notify.models import Notification
 from tests.conftest import free_port, work
 
 RESOLVE = {
@@ -93,3 +98,31 @@ def test_an_unreachable_mail_server_is_retried(api, database, monkeypatch):
         jobs = list(db.scalars(select(Job).where(Job.kind == "mail")))
         assert len(jobs) == 3 and {(j.status, j.attempts) for j in jobs} == {("waiting", 1)}
         assert all("Connection refused" in j.last_error for j in jobs)
+
+
+def test_each_news_is_told_once_to_each_person_who_can_hear_it(database):
+    """A retried change tells nobody twice; a mail already queued for a key is not queued again; a user who
+    left (inactive) and the monitoring integration hear nothing."""
+    with database.unit_of_work() as db:
+        db.execute(update(User).where(User.username == "ramon").values(active=False))
+    told = {name: f"news:{name}" for name in ("alice", "sam", "ramon", "monitor", "nobody")}
+    with database.unit_of_work() as db:
+        db.execute(insert(Job.__table__), [{"kind": "mail", "idempotency_key": "news:sam", "due_at": utcnow()}])
+        assert notify.inform(db, told=told, template="ticket_created", ticket=None) == ["alice", "sam"]
+    with database.unit_of_work() as db:
+        assert notify.inform(db, told=told, template="ticket_created", ticket=None) == [], "a retry tells nobody"
+    with database.reader() as db:
+        noted = db.execute(select(Notification.username, Notification.key).order_by(Notification.username)).all()
+        mails = db.execute(select(Job.idempotency_key, Job.payload).where(Job.kind == "mail")).all()
+    assert [tuple(row) for row in noted] == [("alice", "news:alice"), ("sam", "news:sam")]
+    assert sorted(key for key, _ in mails) == ["news:alice", "news:sam"], "sam's mail was queued before: once"
+    assert [payload["to"] for key, payload in mails if key == "news:alice"] == ["alice@example.org"]
+
+
+def test_a_read_only_session_refuses_to_write(database):
+    with database.reader() as db:
+        db.add(Notification(username="alice", kind="ticket_created", text="sneaked in", key="sneaked"))
+        with pytest.raises(RuntimeError, match="read-only session"):
+            db.flush()
+    with database.reader() as db:
+        assert db.scalar(select(Notification).where(Notification.key == "sneaked")) is None

@@ -39,11 +39,20 @@ def _digest(fields: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
+_TAIL = "SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1"
+
+
 def _tail(db: Session) -> str:
-    if db.get_bind().dialect.name == "postgresql":
-        # Appends are serialised until commit, so the chain never forks between concurrent transactions.
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
-    return db.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    if db.get_bind().dialect.name != "postgresql":
+        return db.scalar(text(_TAIL)) or GENESIS  # SQLite: the writer holds the database lock already
+    # Appends are serialised until commit, so the chain never forks between concurrent transactions. The lock
+    # and the read go in one round trip; the read is a statement of its own, so it sees what the transaction
+    # that held the lock before committed.
+    with db.connection().connection.dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK}); {_TAIL}")
+        cursor.nextset()
+        row = cursor.fetchone()
+    return row[0] if row else GENESIS
 
 
 def record(
@@ -85,6 +94,7 @@ def _append_pending(session: Session) -> None:
     events = session.info.pop(_PENDING, None)
     if not events:
         return
+    session.flush()  # the transaction's own writes first: the chain's lock is held only for the append
     previous = _tail(session)
     for event in events:
         event["prev_hash"] = previous

@@ -156,6 +156,9 @@ class RunReport:
     rounds: int = 0  # how many times the run continued as new
     completed: bool = False
     timers: list[dict] = field(default_factory=list)  # {element_id, due_at (aware datetime)}
+    # What waited before the run (the stored projection of it): user task ids, and (element_id, due_at) timers.
+    ready_before: set[str] = field(default_factory=set)
+    timers_before: set[tuple] = field(default_factory=set)
     thrown: list[dict] = field(default_factory=list)  # messages for other instances: {name, payload}
 
     @property
@@ -225,6 +228,8 @@ class Run:
         self.spec, self.subprocess_specs = spec, subprocess_specs
         self._seen = {t.id for t in _finished(workflow)}
         self.report = RunReport(workflow)
+        self.report.ready_before = {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        self.report.timers_before = {(t["element_id"], t["due_at"]) for t in self.waiting_timers()}
 
     def complete_task(self, task_id: str, data: dict) -> dict:
         """Run one READY user task with the submitted data; returns the data it had before."""

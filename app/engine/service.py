@@ -9,9 +9,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import service as audit
 from app.config import PROJECT_ROOT
@@ -258,12 +259,8 @@ def _instance_event(db: Session, instance: ProcessInstance, *, kind: str, actor:
 def complete_task(db: Session, *, task: HumanTask, data: dict, actor: str) -> Outcome:
     """Run a user task with validated form data. The caller has checked that actor may work it."""
     instance = _lock(db, task.instance_id)
-    # Read the status again under the lock: a completion that won the race has committed by now.
-    status = db.scalar(
-        select(HumanTask.status).where(HumanTask.id == task.id).execution_options(populate_existing=True)
-    )
-    if status != "open":
-        raise Conflict("this task is no longer open")
+    # The workflow is read under the lock: a completion that won the race has committed by now, and its task
+    # is no longer ready in it.
     run = runtime.Run(*_workflow(instance))
     try:
         run.complete_task(task.id, data)
@@ -351,18 +348,15 @@ def _finish(
 
 
 def _project_timers(db: Session, instance: ProcessInstance, report: RunReport, *, new: bool) -> None:
-    """Keep one waiting job per waiting timer; timers the run left behind are cancelled."""
+    """Keep one waiting job per waiting timer: the timers the run left behind are cancelled, the new ones get a
+    job. The jobs mirror the timers the workflow waited for before the run, so nothing needs reading."""
     wanted = {(t["element_id"], t["due_at"]) for t in report.timers}
-    waiting = select(Job).where(Job.instance_id == instance.id, Job.status == "waiting")
-    existing = [] if new else list(db.scalars(waiting))
-    kept = set()
-    for job in existing:
-        key = (job.element_id, job.due_at)
-        if key in wanted and key not in kept:
-            kept.add(key)
-        else:
-            job.status, job.updated_at = "cancelled", utcnow()
-    for element_id, due_at in wanted - kept:
+    gone = report.timers_before - wanted
+    if gone:
+        match = [and_(Job.element_id == element_id, Job.due_at == due_at) for element_id, due_at in gone]
+        cancel = update(Job.__table__).where(Job.instance_id == instance.id, Job.status == "waiting", or_(*match))
+        db.execute(cancel.values(status="cancelled", updated_at=utcnow()))
+    for element_id, due_at in sorted(wanted - report.timers_before):
         db.add(Job(instance_id=instance.id, element_id=element_id, due_at=due_at))
 
 
@@ -376,22 +370,27 @@ def fire_timers(db: Session, *, instance_id: int) -> Outcome:
 def _project_tasks(
     db: Session, instance: ProcessInstance, report: RunReport, outcome: Outcome, *, actor: str | None, new: bool
 ):
+    """Keep one open row per ready user task. The open rows mirror the tasks that were ready before the run, so
+    only what changed is written: the tasks the run closed, and a row for each new one."""
     now = utcnow()
-    ready = {t.id: t for t in report.ready}
-    query = select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
-    open_rows = [] if new else list(db.scalars(query.options(lazyload(HumanTask.groups))))  # groups: when asked
-    closed = [row for row in open_rows if row.id not in ready]
-    for row in closed:
-        done = outcome.completed_task is not None and row.id == outcome.completed_task.id
-        row.status = "completed" if done else "cancelled"
-        row.completed_at = now
-        row.completed_by = actor if done else None
+    ready = {t.id for t in report.ready}
+    done = outcome.completed_task
+    closed = report.ready_before - ready
+    if done is not None and done.id in closed:
+        done.status, done.completed_at, done.completed_by = "completed", now, actor
+    cancelled = closed - {done.id} if done is not None else closed
+    if cancelled:
+        cancel = update(HumanTask.__table__).where(HumanTask.id.in_(cancelled), HumanTask.status == "open")
+        db.execute(cancel.values(status="cancelled", completed_at=now))
     if closed:
-        closing = update(HumanTaskGroup).where(HumanTaskGroup.task_id.in_([row.id for row in closed]))
-        db.execute(closing.values(open=False).execution_options(synchronize_session=False))
-    known = {row.id for row in open_rows}
+        db.execute(update(HumanTaskGroup.__table__).where(HumanTaskGroup.task_id.in_(closed)).values(open=False))
+        for row in db.identity_map.values():  # what this session holds of them says the same as the database
+            if isinstance(row, HumanTask) and row.id in cancelled:
+                set_committed_value(row, "status", "cancelled")
+            elif isinstance(row, HumanTaskGroup) and row.task_id in closed:
+                set_committed_value(row, "open", False)
     for task in report.ready:
-        if task.id in known:
+        if task.id in report.ready_before:
             continue
         schema = form_document(instance.definition, task.form_schema)
         fields = set(schema.get("properties", {}))
@@ -412,7 +411,9 @@ def _project_tasks(
         )
         db.add(row)
         outcome.new_tasks.append(row)
-    still_open = [row for row in open_rows if row.id in ready]
+    still = ready & report.ready_before
+    query = select(HumanTask).where(HumanTask.id.in_(still)).options(lazyload(HumanTask.groups))
+    still_open = list(db.scalars(query)) if still else []
     outcome.open_tasks = sorted(still_open + outcome.new_tasks, key=lambda t: t.created_at)
 
 

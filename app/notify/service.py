@@ -6,20 +6,22 @@ twice and a send that is retried after a crash sends the same message (with the 
 """
 
 import smtplib
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import urlparse
 
 from flask import Flask, render_template
 from flask_babel import force_locale
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import utcnow
 from app.engine.models import Job
-from app.identity import service as identity
-from app.identity.models import User
+from app.identity.models import Group, User, membership
 from app.notify.models import Notification
 
 SENDER = "Flowdesk <flowdesk@example.org>"
@@ -37,27 +39,61 @@ def _renderer() -> Flask:
     return _mail_app
 
 
-def inform(db: Session, *, username: str, template: str, key: str, **context) -> Notification | None:
-    """Tell a user: a notification in Flowdesk and, when they have an address, a mail (integrations such as
-    monitoring get neither). Each key is told once, so a retried change never tells twice. The text is the
-    template's subject in the user's language."""
-    told, queued = db.execute(
-        select(exists().where(Notification.key == key), exists().where(Job.idempotency_key == key))
-    ).one()
-    if told:
-        return None
-    user = identity.user_by_name(db, username=username)
-    if user is None or not user.active or any(g.role == "integration" for g in user.groups):
-        return None
-    subject, body = _render(template, user=user, context=context)
-    ticket = context.get("ticket")
-    notification = Notification(
-        username=username, kind=template, ticket=getattr(ticket, "number", None), text=subject[:300], key=key
+@dataclass(frozen=True)
+class Recipient:
+    """What a mail needs to know of the Flowdesk user it is written for."""
+
+    username: str
+    full_name: str
+    email: str
+    locale: str | None
+
+
+def inform(db: Session, *, told: dict[str, str], template: str, **context) -> list[str]:
+    """Tell users (told maps each user name to the key of this news for them): a notification in Flowdesk and,
+    when they have an address, a mail; inactive users and integrations such as monitoring get neither. Each
+    key is told once, so a retried change never tells twice. The text is the template's subject in each
+    user's language. Three statements however many are told: the users, one insert of the notifications and
+    one of the mails, each insert skipping the keys already there. Returns the user names told now."""
+    if not told:
+        return []
+    recipients = _recipients(db, list(told))
+    ticket = getattr(context.get("ticket"), "number", None)
+    notes, mails = [], {}
+    for user in recipients:
+        key = told[user.username]
+        subject, body = _render(template, user=user, context=context)
+        notes.append({"username": user.username, "kind": template, "ticket": ticket, "text": subject[:300], "key": key})
+        if user.email:
+            mails[key] = _mail_job(to=user.email, subject=subject, body=body, key=key)
+    new = _insert_new(db, Notification.__table__, notes, key="key")
+    _insert_new(db, Job.__table__, [mail for key, mail in mails.items() if key in new], key="idempotency_key")
+    return [note["username"] for note in notes if note["key"] in new]
+
+
+def _insert_new(db: Session, table: Table, rows: list[dict], *, key: str) -> set[str]:
+    """Insert the rows whose key is not in the table yet (one statement); the keys inserted."""
+    if not rows:
+        return set()
+    dialect_insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    return set(db.scalars(statement, rows))
+
+
+def _recipients(db: Session, usernames: list[str]) -> list[Recipient]:
+    """The active users among usernames that are people (not integrations), in the order given."""
+    integration = (
+        select(membership.c.user_id)
+        .join(Group, Group.id == membership.c.group_id)
+        .where(membership.c.user_id == User.id, Group.role == "integration")
     )
-    db.add(notification)
-    if user.email and not queued:
-        db.add(_mail_job(to=user.email, subject=subject, body=body, key=key))
-    return notification
+    rows = db.execute(
+        select(User.username, User.full_name, User.email, User.locale).where(
+            User.username.in_(usernames), User.active.is_(True), ~integration.exists()
+        )
+    ).all()
+    found = {row.username: Recipient(*row) for row in rows}
+    return [found[name] for name in usernames if name in found]
 
 
 def unread_count(db: Session, *, username: str) -> int:
@@ -83,21 +119,15 @@ def mark_read(db: Session, *, username: str, ids: list[int] | None = None) -> in
     return db.execute(query.values(read_at=utcnow())).rowcount
 
 
-def queue_mail_to(db: Session, *, address: str, template: str, key: str, **context) -> Job | None:
-    """Queue the mail template for an address that is not a Flowdesk user (major-incident stakeholders)."""
-    if _queued(db, key):
-        return None
+def queue_mail_to(db: Session, *, address: str, template: str, key: str, **context) -> bool:
+    """Queue the mail template for an address that is not a Flowdesk user (major-incident stakeholders); False
+    when this key was queued already."""
     subject, body = _render(template, user=None, context=context)
-    job = _mail_job(to=address, subject=subject, body=body, key=key)
-    db.add(job)
-    return job
+    mail = _mail_job(to=address, subject=subject, body=body, key=key)
+    return bool(_insert_new(db, Job.__table__, [mail], key="idempotency_key"))
 
 
-def _queued(db: Session, key: str) -> bool:
-    return db.scalar(select(Job.id).where(Job.idempotency_key == key)) is not None
-
-
-def _render(template: str, *, user: User | None, context: dict) -> tuple[str, str]:
+def _render(template: str, *, user: Recipient | None, context: dict) -> tuple[str, str]:
     settings = Settings.from_env(secret_key="unused-by-mail")  # noqa: S106
     with _renderer().app_context(), force_locale((user.locale if user else None) or "en"):
         subject = render_template(f"mail/{template}.subject.txt", base_url=settings.base_url, **context).strip()
@@ -105,9 +135,10 @@ def _render(template: str, *, user: User | None, context: dict) -> tuple[str, st
     return subject, body
 
 
-def _mail_job(*, to: str, subject: str, body: str, key: str) -> Job:
+def _mail_job(*, to: str, subject: str, body: str, key: str) -> dict:
+    """The row of an outbox job that sends this mail."""
     payload = {"to": to, "subject": subject, "body": body, "message_id": make_msgid(domain="flowdesk")}
-    return Job(kind="mail", due_at=utcnow(), idempotency_key=key, payload=payload)
+    return {"kind": "mail", "due_at": utcnow(), "idempotency_key": key, "payload": payload}
 
 
 def send(job: Job) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from uuid import uuid4
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit
 from app.catalog import service as catalog
@@ -332,23 +332,15 @@ def _tell_who_works_it(db: Session, ticket: Ticket, outcome: engine.Outcome) -> 
     for task in outcome.new_tasks:
         if task.assignee == ticket.requester:
             continue
-        for username in _people_for(db, task):
-            notify.inform(
-                db,
-                username=username,
-                template="task_arrived",
-                key=f"task:{task.id}:{username}",
-                ticket=ticket,
-                task=task,
-            )
+        told = {username: f"task:{task.id}:{username}" for username in _people_for(db, task)}
+        notify.inform(db, told=told, template="task_arrived", ticket=ticket, task=task)
 
 
 def _people_for(db: Session, task: HumanTask) -> list[str]:
     """Who may answer a task: its assignee, or else every member of its candidate groups."""
     if task.assignee:
         return [task.assignee]
-    people = [member for group in task.candidate_groups for member in identity.members_of(db, group=group)]
-    return list(dict.fromkeys(people))
+    return identity.members_of(db, groups=task.candidate_groups)
 
 
 def watchers(db: Session, *, ticket: Ticket) -> list[str]:
@@ -498,7 +490,7 @@ def _raise(
     )
     ticket.instance_id = outcome.instance.id
     _after_run(db, ticket, outcome, actor=user.username, initial=True)
-    notify.inform(db, username=requester, template="ticket_created", key=f"{number}:created", ticket=ticket)
+    notify.inform(db, told={requester: f"{number}:created"}, template="ticket_created", ticket=ticket)
     return ticket
 
 
@@ -546,14 +538,9 @@ def _sync(db: Session, ticket: Ticket, outcome: engine.Outcome, *, initial: bool
     ticket.updated_at = now
     if "status" in changes and not initial:
         change = uuid4().hex
-        for username in [ticket.requester, *watchers(db, ticket=ticket)]:
-            notify.inform(
-                db,
-                username=username,
-                template="status_changed",
-                key=f"{ticket.number}:{ticket.status}:{change}:{username}",
-                ticket=ticket,
-            )
+        people = [ticket.requester, *watchers(db, ticket=ticket)]
+        told = {username: f"{ticket.number}:{ticket.status}:{change}:{username}" for username in people}
+        notify.inform(db, told=told, template="status_changed", ticket=ticket)
     # The process made these changes; the person's own input is in its task_completed event.
     for public in (True, False):
         part = {k: v for k, v in changes.items() if (k in PUBLIC_FIELDS) == public}
@@ -626,22 +613,15 @@ def _sla_event(db: Session, ticket: Ticket, event: str) -> None:
     setattr(ticket, column, utcnow())
     group = ticket.assignment_group or ""
     if event == "sla_warning":
-        recipients = identity.members_of(db, group=group)
+        recipients = identity.members_of(db, groups=[group])
         changes = {"resolution_due": [None, _iso_of(ticket.resolution_due)]}
     else:
         ticket.sla_breached = True
         manager = identity.manager_of(db, group=group)
         recipients, changes = ([manager] if manager else []), {"escalated_to": [None, manager]}
     _event(db, ticket, kind=kind, actor=None, changes=changes)
-    for username in recipients:
-        notify.inform(
-            db,
-            username=username,
-            template=event,
-            key=f"{ticket.number}:{event}:{username}",
-            ticket=ticket,
-            due=_iso_of(ticket.resolution_due),
-        )
+    told = {username: f"{ticket.number}:{event}:{username}" for username in recipients}
+    notify.inform(db, told=told, template=event, ticket=ticket, due=_iso_of(ticket.resolution_due))
 
 
 def _remind_approvers(db: Session, ticket: Ticket, *, reminded_at: str | None) -> None:
@@ -656,15 +636,8 @@ def _remind_approvers(db: Session, ticket: Ticket, *, reminded_at: str | None) -
     for task in waiting:
         people = _people_for(db, task)
         _event(db, ticket, kind="approval_reminder", actor=None, changes={"reminded": [None, people]})
-        for username in people:
-            notify.inform(
-                db,
-                username=username,
-                template="approval_reminder",
-                key=f"{ticket.number}:reminder:{task.id}:{username}:{reminded_at}",
-                ticket=ticket,
-                task=task,
-            )
+        told = {username: f"{ticket.number}:reminder:{task.id}:{username}:{reminded_at}" for username in people}
+        notify.inform(db, told=told, template="approval_reminder", ticket=ticket, task=task)
 
 
 def _latest_public_news(db: Session, ticket: Ticket) -> str:
@@ -744,10 +717,16 @@ class TaskDetail:
 
 
 def _task(db: Session, *, user: Principal, task_id: str) -> tuple[HumanTask, Ticket | None]:
-    task = db.get(HumanTask, task_id)
-    if task is None:
+    query = (
+        select(HumanTask, Ticket)
+        .outerjoin(Ticket, Ticket.number == HumanTask.business_key)
+        .where(HumanTask.id == task_id)
+        .options(joinedload(HumanTask.groups))
+    )
+    found = db.execute(query).unique().first()  # the task, its groups and its ticket in one query
+    if found is None:
         raise NotFound(f"no task {task_id}")
-    ticket = db.scalar(select(Ticket).where(Ticket.number == task.business_key)) if task.business_key else None
+    task, ticket = found
     visible = can_see(user, ticket, db) if ticket is not None else user.has("process_owner", "admin", "auditor")
     if not visible and task.assignee != user.username:
         raise NotFound(f"no task {task_id}")
