@@ -3,6 +3,8 @@
 `create_app()` is the application factory (gunicorn 'app:create_app()').
 """
 
+import gc
+
 from flask import Flask, request
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -38,7 +40,17 @@ def _locale():
     return request.accept_languages.best_match(["en", "fr"]) or "en"
 
 
+def _freeze_what_is_loaded() -> None:
+    """A server process keeps what it loaded at start (modules, the app, the models) for its whole life. Taken
+    out of the cyclic garbage collector's sight, it is not walked again by each full collection, which then
+    sees only what requests left behind: on the inbox page a full pass took 41 ms (123,000 objects) before
+    and 5 ms after, once every 21 requests (bench/RESULTS.md)."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> Flask:
+    from_environment = settings is None  # a server process (gunicorn, flowdesk serve); tests pass settings
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.url_map.converters["int"] = DatabaseInt
@@ -77,4 +89,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
+    if from_environment:
+        _freeze_what_is_loaded()
     return app

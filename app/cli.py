@@ -126,7 +126,7 @@ def audit_verify():
     from app.audit.service import verify
 
     database = _database()
-    with database.reader() as session:
+    with database.reading() as session:
         report = verify(session)
     if report.ok:
         click.echo(f"audit chain intact: {report.checked} events")

@@ -92,6 +92,15 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session for the block, ended by end()."""
+        session = self.reader()
+        try:
+            yield session
+        finally:
+            self.end(session)
+
     @staticmethod
     def end(session: Session) -> None:
         """Close a session: a reader's transaction is committed (it wrote nothing), a writer's rolled back

@@ -62,7 +62,7 @@ def lease_due_jobs(database: Database, *, owner: str, limit: int = BATCH) -> lis
             .where(Job.id.in_(ids), due)
             .values(status="running", lease_owner=owner, lease_until=now + LEASE, updated_at=now)
         )
-    with database.reader() as db:
+    with database.reading() as db:
         return list(
             db.scalars(select(Job.id).where(Job.id.in_(ids), Job.lease_owner == owner, Job.status == "running"))
         )
@@ -119,7 +119,7 @@ def run_forever(database: Database, stop: threading.Event) -> None:
 def _idle_wait(database: Database) -> float:
     """Nothing was due: sleep until the next job is (a timer may be created meanwhile, so at most a poll)."""
     try:
-        with database.reader() as db:
+        with database.reading() as db:
             soonest = db.scalar(select(func.min(Job.due_at)).where(Job.status == "waiting", _runnable()))
     except Exception:  # noqa: BLE001 - fall back to polling
         return POLL_SECONDS
