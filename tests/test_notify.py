@@ -40,6 +40,7 @@ def test_the_requester_hears_of_the_ticket_and_its_resolution(api, database, smt
         (arrived,) = mails[f"{agent}@example.org"]
         assert arrived["Subject"] == f"[{number}] New task for you: Diagnose incident"
         assert "Claim it in your inbox" in arrived.get_payload()
+        assert '"Mail is down" (priority low)' in arrived.get_payload(), "the priority the process has just set"
     work(api, "sam", number, RESOLVE)
     assert worker.run_once(database) == 1, "the requester only: her confirmation is her own task"
     rcpt, mail = smtp.messages[-1]

@@ -283,13 +283,14 @@ def linked_incidents(db: Session, *, problem: Ticket) -> list[Ticket]:
 
 def _after_run(db: Session, ticket: Ticket, outcome: engine.Outcome, *, actor: str | None, initial=False) -> None:
     """Keep the ticket in step with a run of one of its instances, and deliver what the run announced."""
-    _tell_who_works_it(db, ticket, outcome)
     if outcome.instance.id == ticket.major_instance_id:  # the coordination: its events only, no ticket status
+        _tell_who_works_it(db, ticket, outcome)
         for step in outcome.report.events:
             _ticket_event(db, ticket, step.event, step.data, actor=actor)
         return
     was_resolved = ticket.status == "Resolved"
     _sync(db, ticket, outcome, initial=initial)
+    _tell_who_works_it(db, ticket, outcome)  # after the sync: the news shows the priority and group the run set
     _route_messages(db, ticket, outcome, actor=actor)
     if ticket.status == "Resolved" and not was_resolved and ticket.major_instance_id:
         restored = engine.deliver_message(
@@ -848,13 +849,13 @@ def ticket_tasks(db: Session, *, user: Principal, number: str) -> list[HumanTask
     ticket = get_ticket(db, user=user, number=number)
     if not (user.sees_all_tickets or ticket.requester == user.username):
         raise Forbidden("only the requester and the service desk see a ticket's tasks")
-    return list(
-        db.scalars(
-            select(HumanTask)
-            .where(HumanTask.business_key == ticket.number, HumanTask.status == "open")
-            .order_by(HumanTask.created_at)
-        )
+    query = (
+        select(HumanTask)
+        .where(HumanTask.business_key == ticket.number, HumanTask.status == "open")
+        .order_by(HumanTask.created_at)
+        .options(joinedload(HumanTask.groups))  # a ticket has few open tasks: one query with their groups
     )
+    return list(db.scalars(query).unique())
 
 
 def open_tasks_for(
