@@ -5,6 +5,7 @@ while it holds leases loses nothing: its leases expire and another worker fires 
 """
 
 import contextlib
+import http.client
 import json
 import os
 import random
@@ -288,8 +289,8 @@ def test_processes_killed_at_random_moments_lose_and_half_write_nothing(cluster,
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as err:
             return err.code, None
-        except OSError:
-            return None, None  # the node died under us: the client tries again later
+        except (OSError, http.client.HTTPException):
+            return None, None  # the node died under us, perhaps mid-answer: the client tries again later
 
     def load():
         while not stop.is_set():
