@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.engine import service as engine
 from app.engine.models import HumanTask, ProcessInstance
-from app.identity.service import principal_of, user_by_name
+from app.identity.service import principal_by_name
 from app.tickets import service as tickets
 from bench.common import fresh_database, median_ms
 
@@ -25,7 +25,7 @@ RESOLVE = {
 
 def _complete(database, username: str, number: str, data: dict) -> None:
     with database.unit_of_work() as db:
-        user = principal_of(user_by_name(db, username=username))
+        user = principal_by_name(db, username=username)
         task = db.scalar(select(HumanTask).where(HumanTask.business_key == number, HumanTask.status == "open"))
         tickets.complete_task(db, user=user, task_id=task.id, data=data)
 
@@ -33,7 +33,7 @@ def _complete(database, username: str, number: str, data: dict) -> None:
 def run(kind: str, rounds: int) -> dict:
     database = fresh_database(kind)
     with database.unit_of_work() as db:
-        alice = principal_of(user_by_name(db, username="alice"))
+        alice = principal_by_name(db, username="alice")
         number = tickets.create_incident(
             db, user=alice, title="Mail is down", description="", impact="high", urgency="medium"
         ).number

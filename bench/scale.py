@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from app.config import normalise_database_url
 from app.db import Database
-from app.identity.service import principal_of, user_by_name
+from app.identity.service import principal_by_name
 from app.migrate import upgrade
 from app.tickets import service as tickets
 from bench.common import PG_URL, Visitor, fresh_database, gunicorn, median_ms, percentile_ms, tokens_for
@@ -108,7 +108,7 @@ FILL = [
 
 def fill(database, count: int) -> None:
     with database.unit_of_work() as db:
-        alice = principal_of(user_by_name(db, username="alice"))
+        alice = principal_by_name(db, username="alice")
         real = tickets.create_incident(
             db, user=alice, title="A real incident", description="", impact="medium", urgency="medium"
         )

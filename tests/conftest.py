@@ -17,7 +17,7 @@ from app.config import Settings, normalise_database_url
 from app.db import Database
 from app.demo import seed
 from app.engine import service as engine
-from app.identity.service import create_token, principal_of, user_by_name
+from app.identity.service import create_token, principal_by_name
 from app.migrate import upgrade
 from app.models import Base
 
@@ -82,7 +82,7 @@ def db(database):
 
 
 def who(db, username):
-    return principal_of(user_by_name(db, username=username))
+    return principal_by_name(db, username=username)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from app.identity.service import principal_of, user_by_name
+from app.identity.service import principal_by_name
 from app.tickets import service as tickets
 
 
@@ -95,7 +95,7 @@ def test_the_inbox_queue_claim_and_release(browser):
 
 def test_a_long_queue_comes_in_pages_of_fifty_newest_first(browser, database):
     with database.unit_of_work() as db:
-        alice = principal_of(user_by_name(db, username="alice"))
+        alice = principal_by_name(db, username="alice")
         for n in range(1, 53):
             tickets.create_incident(
                 db, user=alice, title=f"Printer {n:02d}", description="", impact="low", urgency="low"

@@ -12,7 +12,6 @@ from pathlib import Path
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import service as audit
 from app.config import PROJECT_ROOT
@@ -258,10 +257,9 @@ def _instance_event(db: Session, instance: ProcessInstance, *, kind: str, actor:
 
 def complete_task(db: Session, *, task: HumanTask, data: dict, actor: str) -> Outcome:
     """Run a user task with validated form data. The caller has checked that actor may work it."""
-    instance = _lock(db, task.instance_id)
     # The workflow is read under the lock: a completion that won the race has committed by now, and its task
     # is no longer ready in it.
-    run = runtime.Run(*_workflow(instance))
+    instance, run = _open_run(db, task.instance_id)
     try:
         run.complete_task(task.id, data)
     except TaskNotReady as err:
@@ -305,8 +303,7 @@ def _finish(
     completed: HumanTask | None = None,
     new: bool = False,
 ) -> Outcome:
-    """Save the run and project it. A new instance was inserted with its state and status already, and has no
-    tasks or timers to read back."""
+    """Save the run and project it (a new instance was inserted with its state and status already)."""
     definition = instance.definition
     if not new:
         instance.state = runtime.dump(report.workflow)
@@ -341,13 +338,13 @@ def _finish(
             changes={"round": [instance.round - report.rounds, instance.round]},
         )
     outcome = Outcome(instance, report, completed)
-    _project_tasks(db, instance, report, outcome, actor=actor, new=new)
-    _project_timers(db, instance, report, new=new)
+    _project_tasks(db, instance, report, outcome, actor=actor)
+    _project_timers(db, instance, report)
     db.flush()
     return outcome
 
 
-def _project_timers(db: Session, instance: ProcessInstance, report: RunReport, *, new: bool) -> None:
+def _project_timers(db: Session, instance: ProcessInstance, report: RunReport) -> None:
     """Keep one waiting job per waiting timer: the timers the run left behind are cancelled, the new ones get a
     job. The jobs mirror the timers the workflow waited for before the run, so nothing needs reading."""
     wanted = {(t["element_id"], t["due_at"]) for t in report.timers}
@@ -367,9 +364,7 @@ def fire_timers(db: Session, *, instance_id: int) -> Outcome:
     return _finish(db, instance, run.advance(), actor=None)
 
 
-def _project_tasks(
-    db: Session, instance: ProcessInstance, report: RunReport, outcome: Outcome, *, actor: str | None, new: bool
-):
+def _project_tasks(db: Session, instance: ProcessInstance, report: RunReport, outcome: Outcome, *, actor: str | None):
     """Keep one open row per ready user task. The open rows mirror the tasks that were ready before the run, so
     only what changed is written: the tasks the run closed, and a row for each new one."""
     now = utcnow()
@@ -379,16 +374,14 @@ def _project_tasks(
     if done is not None and done.id in closed:
         done.status, done.completed_at, done.completed_by = "completed", now, actor
     cancelled = closed - {done.id} if done is not None else closed
+    # "evaluate": the rows this session already holds are updated in memory too (no read-back).
+    in_step = {"synchronize_session": "evaluate"}
     if cancelled:
-        cancel = update(HumanTask.__table__).where(HumanTask.id.in_(cancelled), HumanTask.status == "open")
-        db.execute(cancel.values(status="cancelled", completed_at=now))
+        cancel = update(HumanTask).where(HumanTask.id.in_(cancelled), HumanTask.status == "open")
+        db.execute(cancel.values(status="cancelled", completed_at=now).execution_options(**in_step))
     if closed:
-        db.execute(update(HumanTaskGroup.__table__).where(HumanTaskGroup.task_id.in_(closed)).values(open=False))
-        for row in db.identity_map.values():  # what this session holds of them says the same as the database
-            if isinstance(row, HumanTask) and row.id in cancelled:
-                set_committed_value(row, "status", "cancelled")
-            elif isinstance(row, HumanTaskGroup) and row.task_id in closed:
-                set_committed_value(row, "open", False)
+        closing = update(HumanTaskGroup).where(HumanTaskGroup.task_id.in_(closed)).values(open=False)
+        db.execute(closing.execution_options(**in_step))
     for task in report.ready:
         if task.id in report.ready_before:
             continue

@@ -8,7 +8,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.identity.models import ApiToken, Group, User, membership
@@ -54,15 +54,20 @@ class Principal:
 
 
 def principal_of(user: User) -> Principal:
+    return _principal_from(user, [(g.name, g.role, g.tier) for g in user.groups])
+
+
+def _principal_from(user, groups: list[tuple[str, str, int | None]]) -> Principal:
+    """A principal from a user (an ORM user or a row with its columns) and its groups' (name, role, tier)."""
     return Principal(
         id=user.id,
         username=user.username,
         full_name=user.full_name,
         email=user.email,
-        groups=frozenset(g.name for g in user.groups),
-        roles=frozenset(g.role for g in user.groups),
+        groups=frozenset(name for name, _, _ in groups),
+        roles=frozenset(role for _, role, _ in groups),
         locale=user.locale,
-        tiers={g.name: g.tier for g in user.groups if g.tier},
+        tiers={name: tier for name, _, tier in groups if tier},
     )
 
 
@@ -113,43 +118,31 @@ def create_token(db: Session, *, username: str) -> str:
 
 
 def principal_for_token(db: Session, *, token: str) -> Principal | None:
-    return _principal(db, ApiToken.token_hash == _token_digest(token), ApiToken.revoked.is_(False), token=True)
+    live = select(ApiToken.user_id).where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked.is_(False))
+    return _principal(db, User.id.in_(live))
 
 
 def principal_by_id(db: Session, *, user_id: int) -> Principal | None:
     return _principal(db, User.id == user_id)
 
 
-def _principal(db: Session, *conditions, token: bool = False) -> Principal | None:
+def principal_by_name(db: Session, *, username: str) -> Principal | None:
+    return _principal(db, User.username == username)
+
+
+def _principal(db: Session, condition) -> Principal | None:
     """The active user that matches, with their groups, in one query of plain rows (no ORM objects: this runs
     before every request)."""
     query = (
         select(User.id, User.username, User.full_name, User.email, User.locale, Group.name, Group.role, Group.tier)
         .outerjoin(membership, membership.c.user_id == User.id)
         .outerjoin(Group, Group.id == membership.c.group_id)
-        .where(User.active.is_(True), *conditions)
+        .where(User.active.is_(True), condition)
     )
-    if token:
-        query = query.join(ApiToken, ApiToken.user_id == User.id)
     rows = db.execute(query).all()
     if not rows:
         return None
-    first = rows[0]
-    groups = [row for row in rows if row.name is not None]
-    return Principal(
-        id=first.id,
-        username=first.username,
-        full_name=first.full_name,
-        email=first.email,
-        groups=frozenset(row.name for row in groups),
-        roles=frozenset(row.role for row in groups),
-        locale=first.locale,
-        tiers={row.name: row.tier for row in groups if row.tier},
-    )
-
-
-def user_by_name(db: Session, *, username: str) -> User | None:
-    return db.scalars(select(User).where(User.username == username).options(joinedload(User.groups))).unique().first()
+    return _principal_from(rows[0], [(row.name, row.role, row.tier) for row in rows if row.name is not None])
 
 
 def group_by_name(db: Session, *, name: str) -> Group | None:
