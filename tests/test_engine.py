@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from app.audit import service as audit
 from app.audit.models import AuditEvent
+from app.engine import runtime
 from app.engine import service as engine
 from app.engine.bundle import BundleError, read_directory, validate
+from app.engine.cache import WorkflowCache
 from app.engine.models import HumanTask
 from tests.conftest import tamper
 
@@ -110,6 +112,26 @@ def test_six_hundred_rounds_keep_the_state_bounded(database, mini):
         instance = engine.get_instance(db, instance_id=instance_id)
         assert instance.round == 601
         assert db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))
+
+
+def test_two_nodes_taking_turns_on_an_instance_each_see_the_others_steps(database, mini, monkeypatch):
+    """A node keeps the workflow of its last step in memory for its next one; when another node has moved the
+    instance on since, it restores the stored state instead of running on what it kept."""
+    deploy(database, mini)
+    this_node, other_node = engine.WORKFLOWS, WorkflowCache(size=8)
+    restores = []
+    load = runtime.load
+    monkeypatch.setattr(runtime, "load", lambda *args: restores.append(1) or load(*args))
+    with database.unit_of_work() as db:
+        instance_id = engine.start(db, process_id="mini", data={"rounds": 0}, actor="sam").instance.id
+    rounds = []
+    for node in (other_node, this_node, other_node, this_node, this_node, this_node):
+        monkeypatch.setattr(engine, "WORKFLOWS", node)
+        with database.unit_of_work() as db:
+            task = db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))
+            rounds.append(engine.complete_task(db, task=task, data={"again": True}, actor="sam").report.data["rounds"])
+    assert rounds == [2, 3, 4, 5, 6, 7], "every step ran on the state the step before it saved"
+    assert len(restores) == 4, "a node restores after the other node's step, not after its own"
 
 
 def test_completing_a_task_twice_is_a_conflict(database, mini):

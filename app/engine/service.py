@@ -18,6 +18,7 @@ from app.config import PROJECT_ROOT
 from app.db import utcnow
 from app.engine import runtime
 from app.engine.bundle import Bundle, BundleError, Problem, read_directory, validate, with_new_bpmn
+from app.engine.cache import WORKFLOWS
 from app.engine.models import HumanTask, HumanTaskGroup, Job, ProcessDefinition, ProcessInstance
 from app.engine.runtime import EngineError, RunReport, TaskNotReady
 from app.errors import Conflict
@@ -187,10 +188,11 @@ def _lock(db: Session, instance_id: int) -> ProcessInstance:
     return db.execute(query).scalar_one()
 
 
-def _workflow(instance: ProcessInstance):
+def _workflow(instance: ProcessInstance, *, kept=None):
     definition = instance.definition
     spec, subprocess_specs = runtime.specs_for(definition.checksum, lambda: bundle_of(definition))
-    return runtime.load(instance.state, spec, subprocess_specs), spec, subprocess_specs
+    workflow = kept if kept is not None else runtime.load(instance.state, spec, subprocess_specs)
+    return workflow, spec, subprocess_specs
 
 
 def start(
@@ -236,9 +238,10 @@ def start(
 
 
 def _open_run(db: Session, instance_id: int) -> tuple[ProcessInstance, runtime.Run]:
-    """Lock the instance row and restore its workflow, ready for one change."""
+    """Lock the instance row and restore its workflow (or take the one kept from its last step in this process,
+    if the row holds the state that step saved), ready for one change."""
     instance = _lock(db, instance_id)
-    workflow, spec, subprocess_specs = _workflow(instance)
+    workflow, spec, subprocess_specs = _workflow(instance, kept=WORKFLOWS.take(instance_id, instance.state))
     return instance, runtime.Run(workflow, spec, subprocess_specs)
 
 
@@ -272,6 +275,7 @@ def deliver_message(db: Session, *, instance_id: int, name: str, payload: dict, 
     """Give a message to an instance; None when it waits for no such message (nothing changes)."""
     instance, run = _open_run(db, instance_id)
     if not run.catch_message(name, payload):
+        WORKFLOWS.keep(instance.id, instance.state, run.workflow)  # unchanged, like its row
         return None
     _instance_event(db, instance, kind="message_received", actor=actor, changes={"message": [None, name]})
     return _finish(db, instance, run.advance(), actor=actor)
@@ -341,6 +345,7 @@ def _finish(
     _project_tasks(db, instance, report, outcome, actor=actor)
     _project_timers(db, instance, report)
     db.flush()
+    WORKFLOWS.keep_after_commit(db, instance.id, instance.state, report.workflow)
     return outcome
 
 
