@@ -6,12 +6,13 @@ the database lock instead of failing half-way; on PostgreSQL both are plain tran
 engine package locks the instance row it runs (SELECT ... FOR UPDATE).
 """
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -48,6 +49,10 @@ class UTCDateTime(TypeDecorator):
 
 
 READ_ONLY = "read_only"  # in a session's info: made by Database.reader()
+# A pooled PostgreSQL connection idle for longer than this is tested before it is lent again (one round trip).
+# One in steady use is not: it answered less than this ago, and a database that went away since fails the
+# request as it would have failed a moment later anyway.
+PING_AFTER_IDLE = 1.0  # seconds
 
 
 def utcnow() -> datetime:
@@ -65,7 +70,8 @@ class Database:
             self.engine = _sqlite_engine(url, immediate=False)
             self.write_engine = _sqlite_engine(url, immediate=True)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            self.engine = create_engine(url, pool_size=10, max_overflow=20)
+            _ping_when_idle(self.engine)
             self.write_engine = self.engine
         # A reader that tries to write is refused before anything reaches the database, so it may end with a
         # COMMIT: a ROLLBACK would make the PostgreSQL driver drop every statement it has prepared.
@@ -118,6 +124,28 @@ class Database:
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before lending it only if it sat idle: after a database restart the dead
+    connections are found and replaced before a request sees them, without a round trip for every request of
+    a busy node (what pool_pre_ping costs)."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as err:
+            if engine.dialect.is_disconnect(err, dbapi_connection, None):
+                raise exc.DisconnectionError(str(err)) from err  # the pool replaces it and checks out again
+            raise
 
 
 def _refuse_writes(session: Session, _context, _instances) -> None:

@@ -19,9 +19,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import func, select
 
+from app import db as db_module
 from app.audit import service as audit
 from app.audit.models import AuditEvent
 from app.engine import service as engine
@@ -340,3 +342,19 @@ def test_processes_killed_at_random_moments_lose_and_half_write_nothing(cluster,
         report = audit.verify(db)
         assert report.ok, report
     print(f"{kills} kills, {len(started)} timers, all fired once")  # noqa: T201 - the test's record
+
+
+def test_a_node_whose_database_connections_were_cut_answers_the_next_request(api, database, monkeypatch):
+    """What a database restart does to a running node: the server closes every connection the node pooled. A
+    connection that sat idle is tested before it is lent again and replaced, so the user sees no error."""
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE", 0.2)
+    assert api.get("alice", "/api/v1/tasks")[0] == 200
+    with database.engine.connect() as connection:
+        pooled = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with psycopg.connect(PG_URL, autocommit=True) as other:  # from outside the node's pool
+        other.execute("SELECT pg_terminate_backend(%s)", (pooled,))
+    time.sleep(0.3)
+    status, tasks = api.get("alice", "/api/v1/tasks")
+    assert status == 200, tasks
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pooled
