@@ -5,8 +5,8 @@ workflow engine in memory, then by Flowdesk's engine service with persistence on
 
 In memory: SpiffWorkflow with Flowdesk's sandboxed script engine (the diagrams call its helpers), no
 database. Persisted: engine.start / engine.complete_task, each in its own transaction: restore the
-workflow, run the step, save it, project tasks and timers, append the audit events. Reported per step
-(a start or a task completion), medians.
+workflow, run the step, save it, project tasks and timers, append the audit events. The three run one
+lifecycle each in turn. Reported per step (a start or a task completion), medians.
 """
 
 import argparse
@@ -46,60 +46,76 @@ STEPS = [
 ]
 
 
-def in_memory(lifecycles: int) -> list[float]:
-    (bundle,) = [b for b in read_directory(ROOT) if b.process_id == "incident"]
-    spec, subprocess_specs = build_specs(bundle)
-    timings = []
-    for i in range(lifecycles):
+class InMemory:
+    """The lifecycle run by the workflow engine alone."""
+
+    def __init__(self):
+        (bundle,) = [b for b in read_directory(ROOT) if b.process_id == "incident"]
+        self.spec, self.subprocess_specs = build_specs(bundle)
+
+    def lifecycle(self, i: int) -> list[float]:
+        timings = []
         began = time.perf_counter()
-        workflow = runtime.new_workflow(spec, subprocess_specs, {**START, "number": f"INC{i:07d}"})
-        report = runtime.Run(workflow, spec, subprocess_specs).advance()
+        workflow = runtime.new_workflow(self.spec, self.subprocess_specs, {**START, "number": f"INC{i:07d}"})
+        report = runtime.Run(workflow, self.spec, self.subprocess_specs).advance()
         timings.append(time.perf_counter() - began)
         for element, data in STEPS:
             began = time.perf_counter()
             (task,) = [t for t in report.workflow.get_tasks(state=runtime.TaskState.READY, manual=True)]
             assert task.task_spec.bpmn_id == element
-            run = runtime.Run(report.workflow, spec, subprocess_specs)
+            run = runtime.Run(report.workflow, self.spec, self.subprocess_specs)
             run.complete_task(str(task.id), data)
             report = run.advance()
             timings.append(time.perf_counter() - began)
         assert report.completed
-    return timings
+        return timings
 
 
-def persisted(kind: str, lifecycles: int) -> list[float]:
-    database = fresh_database(kind)
-    timings = []
-    for i in range(lifecycles):
+class Persisted:
+    """The lifecycle run by Flowdesk's engine service on a database, one transaction per step."""
+
+    def __init__(self, kind: str):
+        self.database = fresh_database(kind)
+
+    def lifecycle(self, i: int) -> list[float]:
+        timings = []
         number = f"INC{i:07d}"
         began = time.perf_counter()
-        with database.unit_of_work() as db:
+        with self.database.unit_of_work() as db:
             instance_id = engine.start(
                 db, process_id="incident", data={**START, "number": number}, actor="alice", business_key=number
             ).instance.id
         timings.append(time.perf_counter() - began)
         for element, data in STEPS:
             began = time.perf_counter()
-            with database.unit_of_work() as db:
+            with self.database.unit_of_work() as db:
                 task = db.scalar(
                     select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
                 )
                 assert task.element_id == element
                 engine.complete_task(db, task=task, data=data, actor="sam")
             timings.append(time.perf_counter() - began)
-    return timings
+        return timings
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lifecycles", type=int, default=200)
     args = parser.parse_args()
-    memory = statistics.median(in_memory(args.lifecycles))
+    runs = {
+        "in memory": InMemory(),
+        "persisted, sqlite": Persisted("sqlite"),
+        "persisted, postgresql": Persisted("postgresql"),
+    }
+    timings: dict[str, list[float]] = {name: [] for name in runs}
+    for i in range(args.lifecycles):  # in turns, so that the machine's ups and downs touch every run alike
+        for name, run in runs.items():
+            timings[name].extend(run.lifecycle(i))
+    memory = statistics.median(timings["in memory"])
     print(f"{'run':22} {'median ms/step':>15} {'ratio to memory':>16}")  # noqa: T201 - the benchmark's table
-    print(f"{'in memory':22} {memory * 1000:15.2f} {1:16.2f}")  # noqa: T201
-    for kind in ("sqlite", "postgresql"):
-        step = statistics.median(persisted(kind, args.lifecycles))
-        print(f"{'persisted, ' + kind:22} {step * 1000:15.2f} {step / memory:16.2f}")  # noqa: T201
+    for name, steps in timings.items():
+        step = statistics.median(steps)
+        print(f"{name:22} {step * 1000:15.2f} {step / memory:16.2f}")  # noqa: T201
 
 
 if __name__ == "__main__":
