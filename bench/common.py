@@ -75,9 +75,31 @@ def wait_until_up(port: int, *, seconds: float = 30) -> None:
             time.sleep(0.1)
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(*, group: int | None = None, command: str | None = None) -> float:
+    """CPU time (user and system) used so far by the live processes of a process group, or of a command name
+    (postgres: the server and its backends)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                head, _, tail = stat.read().rpartition(")")
+        except OSError:  # gone since the listing
+            continue
+        fields = tail.split()  # state, ppid, pgrp, ..., utime (12th), stime (13th)
+        if (group is not None and int(fields[2]) == group) or (command is not None and head.endswith(f"({command}")):
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
 @contextmanager
-def gunicorn(url: str, *, workers: int) -> Iterator[int]:
-    """Flowdesk under gunicorn (sync workers) on url's database, on a free loopback port, until the block ends."""
+def gunicorn(url: str, *, workers: int) -> Iterator[tuple[int, int]]:
+    """Flowdesk under gunicorn (sync workers) on url's database, on a free loopback port, until the block ends:
+    the port, and the process group of the server and its workers."""
     port = free_port()
     env = dict(os.environ, FLOWDESK_DATABASE_URL=url.replace("+psycopg", ""), FLOWDESK_SECRET_KEY="bench")  # noqa: S106
     command = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--backlog", "2048"]
@@ -90,7 +112,7 @@ def gunicorn(url: str, *, workers: int) -> Iterator[int]:
     )
     try:
         wait_until_up(port)
-        yield port
+        yield port, server.pid
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)

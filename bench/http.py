@@ -6,9 +6,11 @@ Each client repeats one lifecycle as fast as it can: the requester reports an in
 the service desk resolves its diagnosis, the requester confirms the resolution, the service desk documents
 the closure (three POST /tasks/{id}/complete, the next task taken from the answer's next_tasks). Reported per
 client count: lifecycles and task completions per second over the measured window, and the median, 95th
-and 99th percentile of a task completion as the client saw it (connect, request, answer). The clients are
-threads of this process on the same 2-core machine as the server and the database; gunicorn runs sync
-workers. No `flowdesk worker` runs: the mails the lifecycles queue wait in the outbox.
+and 99th percentile of a task completion as the client saw it (connect, request, answer), and the CPU time
+the app, the database and the clients used per lifecycle in the window (from /proc: on a saturated machine
+this, not the time a request waits, bounds the throughput, and it moves less with the machine's noise). The
+clients are threads of this process on the same 2-core machine as the server and the database; gunicorn runs
+sync workers. No `flowdesk worker` runs: the mails the lifecycles queue wait in the outbox.
 """
 
 import argparse
@@ -16,7 +18,7 @@ import json
 import threading
 import time
 
-from bench.common import Visitor, fresh_database, gunicorn, median_ms, percentile_ms, tokens_for
+from bench.common import Visitor, cpu_seconds, fresh_database, gunicorn, median_ms, percentile_ms, tokens_for
 
 DIAGNOSIS = {"outcome": "resolve", "resolution_code": "fix", "resolution_notes": "Restarted it", "category": "network"}
 CONFIRM = {"accepted": True}
@@ -68,15 +70,25 @@ class Load:
             n += 1
 
 
-def measure(port: int, tokens: dict[str, str], clients: int, seconds: float, warm: float) -> dict:
+def cpu_now(server: int) -> tuple[float, float, float]:
+    """CPU seconds used so far by the app (gunicorn and its workers), the database and these clients."""
+    return cpu_seconds(group=server), cpu_seconds(command="postgres"), time.process_time()
+
+
+def measure(port: int, server: int, tokens: dict[str, str], clients: int, seconds: float, warm: float) -> dict:
     start = time.perf_counter()
     load = Load(port, tokens, until=start + warm + seconds, warm_until=start + warm)
     threads = [threading.Thread(target=load.client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
+    time.sleep(max(0.0, load.warm_until - time.perf_counter()))
+    before = cpu_now(server)
+    time.sleep(max(0.0, load.until - time.perf_counter()))
+    app, database, client = (after - then for after, then in zip(cpu_now(server), before, strict=True))
     for thread in threads:
         thread.join()
     done = load.completions
+    per_lifecycle = 1000 / max(load.lifecycles, 1)
     return {
         "clients": clients,
         "lifecycles_per_s": round(load.lifecycles / seconds, 1),
@@ -84,6 +96,11 @@ def measure(port: int, tokens: dict[str, str], clients: int, seconds: float, war
         "median_ms": median_ms(done),
         "p95_ms": percentile_ms(done, 95),
         "p99_ms": percentile_ms(done, 99),
+        "cpu_ms_per_lifecycle": {
+            "app": round(app * per_lifecycle, 1),
+            "database": round(database * per_lifecycle, 1),
+            "clients": round(client * per_lifecycle, 1),
+        },
         "errors": len(load.errors),
         "first_error": load.errors[0] if load.errors else "",
     }
@@ -100,10 +117,10 @@ def main() -> None:
     tokens = tokens_for(database, "alice", "sam")
     url = database.url
     database.dispose()
-    with gunicorn(url, workers=args.gunicorn_workers) as port:
+    with gunicorn(url, workers=args.gunicorn_workers) as (port, server):
         print(f"gunicorn sync workers: {args.gunicorn_workers}; window {args.seconds:.0f} s after {args.warm:.0f} s")  # noqa: T201
         for clients in args.clients:
-            print(json.dumps(measure(port, tokens, clients, args.seconds, args.warm)), flush=True)  # noqa: T201
+            print(json.dumps(measure(port, server, tokens, clients, args.seconds, args.warm)), flush=True)  # noqa: T201
 
 
 if __name__ == "__main__":

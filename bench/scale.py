@@ -180,7 +180,7 @@ def main() -> None:
     tokens = tokens_for(database, "alice", "sam")
     url = database.url
     database.dispose()
-    with gunicorn(url, workers=1) as port:
+    with gunicorn(url, workers=1) as (port, _):
         for name, result in measure(port, tokens, args.tickets, args.requests).items():
             print(json.dumps({"what": name, **result}), flush=True)  # noqa: T201
 
