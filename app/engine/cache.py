@@ -47,10 +47,6 @@ class WorkflowCache:
         """Keep the workflow once db's transaction commits; forget it if the transaction rolls back."""
         db.info.setdefault(_PENDING, {})[instance_id] = (self, state, workflow)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-
 
 WORKFLOWS = WorkflowCache(size=256)
 

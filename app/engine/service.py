@@ -188,11 +188,9 @@ def _lock(db: Session, instance_id: int) -> ProcessInstance:
     return db.execute(query).scalar_one()
 
 
-def _workflow(instance: ProcessInstance, *, kept=None):
-    definition = instance.definition
-    spec, subprocess_specs = runtime.specs_for(definition.checksum, lambda: bundle_of(definition))
-    workflow = kept if kept is not None else runtime.load(instance.state, spec, subprocess_specs)
-    return workflow, spec, subprocess_specs
+def _specs(definition: ProcessDefinition):
+    """The definition's parsed specs (parsed once per process, cached by its checksum)."""
+    return runtime.specs_for(definition.checksum, lambda: bundle_of(definition))
 
 
 def start(
@@ -209,7 +207,7 @@ def start(
     definition = definition or latest_definition(db, process_id=process_id)
     if definition is None:
         raise EngineError(f"process {process_id} is not deployed")
-    spec, subprocess_specs = runtime.specs_for(definition.checksum, lambda: bundle_of(definition))
+    spec, subprocess_specs = _specs(definition)
     workflow = runtime.new_workflow(spec, subprocess_specs, data)
     run = runtime.Run(workflow, spec, subprocess_specs)
     report = run.advance()
@@ -241,7 +239,10 @@ def _open_run(db: Session, instance_id: int) -> tuple[ProcessInstance, runtime.R
     """Lock the instance row and restore its workflow (or take the one kept from its last step in this process,
     if the row holds the state that step saved), ready for one change."""
     instance = _lock(db, instance_id)
-    workflow, spec, subprocess_specs = _workflow(instance, kept=WORKFLOWS.take(instance_id, instance.state))
+    spec, subprocess_specs = _specs(instance.definition)
+    workflow = WORKFLOWS.take(instance_id, instance.state)
+    if workflow is None:
+        workflow = runtime.load(instance.state, spec, subprocess_specs)
     return instance, runtime.Run(workflow, spec, subprocess_specs)
 
 
@@ -423,5 +424,5 @@ def waiting_timers(db: Session, *, instance: ProcessInstance) -> list[dict]:
 
 def state_metrics(instance: ProcessInstance) -> dict[str, int]:
     """How big an instance's stored state is: bytes, tasks in its tree, and the rounds it has run."""
-    workflow, _, _ = _workflow(instance)
+    workflow = runtime.load(instance.state, *_specs(instance.definition))
     return {"bytes": len(instance.state), "tasks": len(workflow.get_tasks()), "round": instance.round}
