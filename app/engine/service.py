@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -44,13 +44,16 @@ class Outcome:
 # --- definitions -------------------------------------------------------------------------------
 
 
+_LATEST = (
+    select(ProcessDefinition)
+    .where(ProcessDefinition.process_id == bindparam("process_id"))
+    .order_by(ProcessDefinition.version.desc())
+    .limit(1)
+)
+
+
 def latest_definition(db: Session, *, process_id: str) -> ProcessDefinition | None:
-    return db.scalar(
-        select(ProcessDefinition)
-        .where(ProcessDefinition.process_id == process_id)
-        .order_by(ProcessDefinition.version.desc())
-        .limit(1)
-    )
+    return db.scalar(_LATEST, {"process_id": process_id})
 
 
 def get_definition(db: Session, *, process_id: str, version: int) -> ProcessDefinition | None:
@@ -151,12 +154,6 @@ def deploy_bpmn(db: Session, *, process_id: str, bpmn_text: str, actor: str | No
     return deploy_bundle(db, bundle=with_new_bpmn(base, bpmn_text), actor=actor)
 
 
-def definition_of(db: Session, *, instance_id: int) -> ProcessDefinition:
-    """The definition an instance runs on, without reading the instance's state."""
-    query = select(ProcessDefinition).join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
-    return db.scalars(query.where(ProcessInstance.id == instance_id)).one()
-
-
 _forms: dict[tuple[str, str], dict] = {}  # a definition never changes: its forms are parsed once per process
 
 
@@ -178,14 +175,17 @@ def get_instance(db: Session, *, instance_id: int) -> ProcessInstance | None:
     return db.get(ProcessInstance, instance_id)
 
 
+# Built once, like the other statements every step runs: only the instance id is bound each time.
+_LOCK = (
+    select(ProcessInstance)
+    .where(ProcessInstance.id == bindparam("instance_id"))
+    .with_for_update(of=ProcessInstance)
+    .execution_options(populate_existing=True)
+)
+
+
 def _lock(db: Session, instance_id: int) -> ProcessInstance:
-    query = (
-        select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .with_for_update(of=ProcessInstance)
-        .execution_options(populate_existing=True)
-    )
-    return db.execute(query).scalar_one()
+    return db.execute(_LOCK, {"instance_id": instance_id}).scalar_one()
 
 
 def _specs(definition: ProcessDefinition):

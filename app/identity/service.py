@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -117,29 +117,38 @@ def create_token(db: Session, *, username: str) -> str:
     return token
 
 
+# Built once: the statements that run before every request keep their compiled form and cache key, so each
+# call only binds its value (building and keying the query again cost about as much as running it).
+_WITH_GROUPS = (
+    select(User.id, User.username, User.full_name, User.email, User.locale, Group.name, Group.role, Group.tier)
+    .outerjoin(membership, membership.c.user_id == User.id)
+    .outerjoin(Group, Group.id == membership.c.group_id)
+    .where(User.active.is_(True))
+)
+_LIVE_TOKEN_OWNER = select(ApiToken.user_id).where(
+    ApiToken.token_hash == bindparam("digest"), ApiToken.revoked.is_(False)
+)
+_BY_TOKEN = _WITH_GROUPS.where(User.id.in_(_LIVE_TOKEN_OWNER))
+_BY_ID = _WITH_GROUPS.where(User.id == bindparam("user_id"))
+_BY_NAME = _WITH_GROUPS.where(User.username == bindparam("username"))
+
+
 def principal_for_token(db: Session, *, token: str) -> Principal | None:
-    live = select(ApiToken.user_id).where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked.is_(False))
-    return _principal(db, User.id.in_(live))
+    return _principal(db, _BY_TOKEN, digest=_token_digest(token))
 
 
 def principal_by_id(db: Session, *, user_id: int) -> Principal | None:
-    return _principal(db, User.id == user_id)
+    return _principal(db, _BY_ID, user_id=user_id)
 
 
 def principal_by_name(db: Session, *, username: str) -> Principal | None:
-    return _principal(db, User.username == username)
+    return _principal(db, _BY_NAME, username=username)
 
 
-def _principal(db: Session, condition) -> Principal | None:
-    """The active user that matches, with their groups, in one query of plain rows (no ORM objects: this runs
-    before every request)."""
-    query = (
-        select(User.id, User.username, User.full_name, User.email, User.locale, Group.name, Group.role, Group.tier)
-        .outerjoin(membership, membership.c.user_id == User.id)
-        .outerjoin(Group, Group.id == membership.c.group_id)
-        .where(User.active.is_(True), condition)
-    )
-    rows = db.execute(query).all()
+def _principal(db: Session, query, **values) -> Principal | None:
+    """The active user that the query finds, with their groups, in one query of plain rows (no ORM objects: this
+    runs before every request)."""
+    rows = db.execute(query, values).all()
     if not rows:
         return None
     return _principal_from(rows[0], [(row.name, row.role, row.tier) for row in rows if row.name is not None])
@@ -149,19 +158,21 @@ def group_by_name(db: Session, *, name: str) -> Group | None:
     return db.scalar(select(Group).where(Group.name == name))
 
 
+_MEMBERS = (
+    select(Group.name, User.username)
+    .join(membership, membership.c.user_id == User.id)
+    .join(Group, Group.id == membership.c.group_id)
+    .where(Group.name.in_(bindparam("groups", expanding=True)), User.active.is_(True))
+    .order_by(User.username)
+)
+
+
 def members_of(db: Session, *, groups: list[str]) -> list[str]:
     """User names of the active members of any of the groups: the first group's members by name, then the next
     group's members not named yet (one query)."""
     if not groups:
         return []
-    query = (
-        select(Group.name, User.username)
-        .join(membership, membership.c.user_id == User.id)
-        .join(Group, Group.id == membership.c.group_id)
-        .where(Group.name.in_(groups), User.active.is_(True))
-        .order_by(User.username)
-    )
-    rows = db.execute(query).all()
+    rows = db.execute(_MEMBERS, {"groups": list(groups)}).all()
     ordered = [username for group in groups for name, username in rows if name == group]
     return list(dict.fromkeys(ordered))
 

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from flask import Flask, render_template
 from flask_babel import force_locale
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -71,28 +71,35 @@ def inform(db: Session, *, told: dict[str, str], template: str, **context) -> li
     return [note["username"] for note in notes if note["key"] in new]
 
 
+_INSERTS: dict[tuple[str, str], object] = {}  # (dialect, table) -> its insert skipping known keys, built once
+
+
 def _insert_new(db: Session, table: Table, rows: list[dict], *, key: str) -> set[str]:
     """Insert the rows whose key is not in the table yet (one statement); the keys inserted."""
     if not rows:
         return set()
-    dialect_insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    dialect = db.get_bind().dialect.name
+    statement = _INSERTS.get((dialect, table.name))
+    if statement is None:
+        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+        _INSERTS[(dialect, table.name)] = statement
     return set(db.scalars(statement, rows))
+
+
+_INTEGRATION = (
+    select(membership.c.user_id)
+    .join(Group, Group.id == membership.c.group_id)
+    .where(membership.c.user_id == User.id, Group.role == "integration")
+)
+_RECIPIENTS = select(User.username, User.full_name, User.email, User.locale).where(
+    User.username.in_(bindparam("usernames", expanding=True)), User.active.is_(True), ~_INTEGRATION.exists()
+)
 
 
 def _recipients(db: Session, usernames: list[str]) -> list[Recipient]:
     """The active users among usernames that are people (not integrations), in the order given."""
-    integration = (
-        select(membership.c.user_id)
-        .join(Group, Group.id == membership.c.group_id)
-        .where(membership.c.user_id == User.id, Group.role == "integration")
-    )
-    rows = db.execute(
-        select(User.username, User.full_name, User.email, User.locale).where(
-            User.username.in_(usernames), User.active.is_(True), ~integration.exists()
-        )
-    ).all()
-    found = {row.username: Recipient(*row) for row in rows}
+    found = {row.username: Recipient(*row) for row in db.execute(_RECIPIENTS, {"usernames": usernames})}
     return [found[name] for name in usernames if name in found]
 
 
