@@ -148,6 +148,38 @@ def test_completing_a_task_twice_is_a_conflict(database, mini):
         engine.complete_task(db, task=task, data={"again": False}, actor="sam")
 
 
+def test_a_step_whose_instance_changed_under_it_is_a_conflict_and_writes_nothing(database, mini, monkeypatch):
+    """The save is checked against the version the step read: a writer that went round the row lock (here, inside
+    the step's own transaction, while the workflow runs) makes the step a Conflict, and nothing of it stays."""
+    from sqlalchemy import text
+
+    from app.errors import Conflict
+
+    deploy(database, mini)
+    with database.unit_of_work() as db:
+        instance_id = engine.start(db, process_id="mini", data={"rounds": 0}, actor="sam").instance.id
+    with database.reader() as db:
+        before = db.get(engine.ProcessInstance, instance_id)
+        state, version = before.state, before.lock_version
+    advance = runtime.Run.advance
+
+    def advance_while_another_writes(run):
+        session.execute(
+            text("UPDATE process_instance SET lock_version = lock_version + 1 WHERE id = :id"), {"id": instance_id}
+        )
+        return advance(run)
+
+    monkeypatch.setattr(runtime.Run, "advance", advance_while_another_writes)
+    with pytest.raises(Conflict, match="someone else changed this"), database.unit_of_work() as session:
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
+        task_id = task.id
+        engine.complete_task(session, task=task, data={"again": True}, actor="sam")
+    with database.reader() as db:
+        after = db.get(engine.ProcessInstance, instance_id)
+        assert (after.state, after.lock_version) == (state, version), "the refused step left the row as it was"
+        assert db.get(HumanTask, task_id).status == "open", "the task is still there to be done"
+
+
 def test_the_audit_chain_detects_an_edited_row(database, mini):
     deploy(database, mini)
     with database.unit_of_work() as db:

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import service as audit
 from app.config import PROJECT_ROOT
@@ -311,10 +312,8 @@ def _finish(
     """Save the run and project it (a new instance was inserted with its state and status already)."""
     definition = instance.definition
     if not new:
-        instance.state = runtime.dump(report.workflow)
-        instance.status = _status(report)
-        instance.updated_at = utcnow()
-    if report.rounds:
+        _save(db, instance, state=runtime.dump(report.workflow), status=_status(report), rounds=report.rounds)
+    elif report.rounds:
         instance.round += report.rounds
     for step in report.steps:
         by_person = step.manual and completed is not None and step.element_id == completed.element_id
@@ -348,6 +347,36 @@ def _finish(
     db.flush()
     WORKFLOWS.keep_after_commit(db, instance.id, instance.state, report.workflow)
     return outcome
+
+
+_SAVE = (
+    update(ProcessInstance.__table__)
+    .where(ProcessInstance.id == bindparam("instance_id"), ProcessInstance.lock_version == bindparam("seen_version"))
+    .values(
+        state=bindparam("state"),
+        status=bindparam("status"),
+        round=bindparam("round"),
+        updated_at=bindparam("updated_at"),
+        lock_version=bindparam("lock_version"),
+    )
+)
+
+
+def _save(db: Session, instance: ProcessInstance, *, state: str, status: str, rounds: int) -> None:
+    """Write the instance's new state in one statement, checked against the version it was read at (a lost race
+    is a Conflict), and keep the session's copy of the row as it is now stored (nothing left to flush)."""
+    values = {
+        "state": state,
+        "status": status,
+        "round": instance.round + rounds,
+        "updated_at": utcnow(),
+        "lock_version": instance.lock_version + 1,
+    }
+    saved = db.execute(_SAVE, {"instance_id": instance.id, "seen_version": instance.lock_version, **values})
+    if saved.rowcount != 1:
+        raise Conflict("someone else changed this at the same time; reload and try again")
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
 
 
 def _project_timers(db: Session, instance: ProcessInstance, report: RunReport) -> None:
