@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app.engine import runtime
@@ -72,6 +72,14 @@ class InMemory:
         return timings
 
 
+# The open task with its groups in one query built once, as the app reads a task it is asked to complete.
+OPEN_TASK = (
+    select(HumanTask)
+    .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "open")
+    .options(joinedload(HumanTask.groups))
+)
+
+
 class Persisted:
     """The lifecycle run by Flowdesk's engine service on a database, one transaction per step."""
 
@@ -90,9 +98,7 @@ class Persisted:
         for element, data in STEPS:
             began = time.perf_counter()
             with self.database.unit_of_work() as db:
-                # The open task with its groups in one query, as the app reads a task it is asked to complete.
-                query = select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
-                task = db.scalars(query.options(joinedload(HumanTask.groups))).unique().one()
+                task = db.scalars(OPEN_TASK, {"instance_id": instance_id}).unique().one()
                 assert task.element_id == element
                 engine.complete_task(db, task=task, data=data, actor="sam")
             timings.append(time.perf_counter() - began)
