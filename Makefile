@@ -66,7 +66,7 @@ pg-reset: pg-start
 crash: install pg-start
 	FLOWDESK_CRASH_KILLS=200 FLOWDESK_TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -s tests/test_nodes.py -k killed
 
-# The four benchmarks of bench/RESULTS.md, in its order (about 25 minutes; PostgreSQL's `test` is reset by each).
+# The benchmarks of bench/RESULTS.md, in its order (about 27 minutes; PostgreSQL's `test` is reset by each).
 bench: install pg-start
 	$(PY) -m bench.engine --lifecycles 200
 	$(PY) -m bench.http --clients 8 32 64 --seconds 60
@@ -74,6 +74,7 @@ bench: install pg-start
 	$(PY) -m bench.scale --tickets 1000000
 	$(PY) -m bench.rounds --rounds 600
 	$(PY) -m bench.timers --timers 12000 --window 60 --later 88000
+	$(PY) -m bench.floor
 
 # Extract every user-facing string into the catalogue translators work from (French comes next).
 messages: install
