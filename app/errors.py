@@ -31,5 +31,9 @@ class Conflict(ServiceError):
     status, code = 409, "conflict"
 
 
+# What a lost race says, wherever it is found (an optimistic version check, a unique key, a deadlock).
+LOST_RACE = "someone else changed this at the same time; reload and try again"
+
+
 class ValidationFailed(ServiceError):
     status, code = 422, "validation_failed"

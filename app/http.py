@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db import Database
-from app.errors import Conflict, ServiceError
+from app.errors import LOST_RACE, Conflict, ServiceError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -31,11 +31,11 @@ def commit() -> None:
         session.commit()
     except (StaleDataError, IntegrityError) as err:
         session.rollback()
-        raise Conflict("someone else changed this at the same time; reload and try again") from err
+        raise Conflict(LOST_RACE) from err
     except OperationalError as err:
         session.rollback()
         if "deadlock" in str(err).lower() or "could not serialize" in str(err).lower():
-            raise Conflict("someone else changed this at the same time; reload and try again") from err
+            raise Conflict(LOST_RACE) from err
         raise
 
 

@@ -4,7 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.audit import service as audit
 from app.audit.models import AuditEvent
@@ -12,7 +12,8 @@ from app.engine import runtime
 from app.engine import service as engine
 from app.engine.bundle import BundleError, read_directory, validate
 from app.engine.cache import WorkflowCache
-from app.engine.models import HumanTask
+from app.engine.models import HumanTask, ProcessInstance
+from app.errors import Conflict
 from tests.conftest import tamper
 
 MINI = Path(__file__).parent / "data" / "mini"
@@ -141,8 +142,6 @@ def test_completing_a_task_twice_is_a_conflict(database, mini):
     with database.unit_of_work() as db:
         task = db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
         engine.complete_task(db, task=task, data={"again": False}, actor="sam")
-    from app.errors import Conflict
-
     with pytest.raises(Conflict), database.unit_of_work() as db:
         task = db.get(HumanTask, task.id)
         engine.complete_task(db, task=task, data={"again": False}, actor="sam")
@@ -151,15 +150,11 @@ def test_completing_a_task_twice_is_a_conflict(database, mini):
 def test_a_step_whose_instance_changed_under_it_is_a_conflict_and_writes_nothing(database, mini, monkeypatch):
     """The save is checked against the version the step read: a writer that went round the row lock (here, inside
     the step's own transaction, while the workflow runs) makes the step a Conflict, and nothing of it stays."""
-    from sqlalchemy import text
-
-    from app.errors import Conflict
-
     deploy(database, mini)
     with database.unit_of_work() as db:
         instance_id = engine.start(db, process_id="mini", data={"rounds": 0}, actor="sam").instance.id
     with database.reader() as db:
-        before = db.get(engine.ProcessInstance, instance_id)
+        before = db.get(ProcessInstance, instance_id)
         state, version = before.state, before.lock_version
     advance = runtime.Run.advance
 
@@ -175,7 +170,7 @@ def test_a_step_whose_instance_changed_under_it_is_a_conflict_and_writes_nothing
         task_id = task.id
         engine.complete_task(session, task=task, data={"again": True}, actor="sam")
     with database.reader() as db:
-        after = db.get(engine.ProcessInstance, instance_id)
+        after = db.get(ProcessInstance, instance_id)
         assert (after.state, after.lock_version) == (state, version), "the refused step left the row as it was"
         assert db.get(HumanTask, task_id).status == "open", "the task is still there to be done"
 

@@ -22,7 +22,7 @@ from app.engine.bundle import Bundle, BundleError, Problem, read_directory, vali
 from app.engine.cache import WORKFLOWS
 from app.engine.models import HumanTask, HumanTaskGroup, Job, ProcessDefinition, ProcessInstance
 from app.engine.runtime import EngineError, RunReport, TaskNotReady
-from app.errors import Conflict
+from app.errors import LOST_RACE, Conflict
 
 __all__ = ["BundleError", "Conflict", "EngineError", "Problem"]
 
@@ -374,11 +374,14 @@ def _save(db: Session, instance: ProcessInstance, *, state: str, status: str, ro
     }
     saved = db.execute(_SAVE, {"instance_id": instance.id, "seen_version": instance.lock_version, **values})
     if saved.rowcount != 1:
-        raise Conflict("someone else changed this at the same time; reload and try again")
+        raise Conflict(LOST_RACE)
     for name, value in values.items():
         set_committed_value(instance, name, value)
 
 
+_STILL_OPEN = (
+    select(HumanTask).where(HumanTask.id.in_(bindparam("ids", expanding=True))).options(lazyload(HumanTask.groups))
+)
 _NEW_TIMER_JOBS = insert(Job.__table__)
 _NEW_TASKS = insert(HumanTask.__table__)
 _NEW_TASK_GROUPS = insert(HumanTaskGroup.__table__)
@@ -400,7 +403,9 @@ def _insert_as_stored(db: Session, tasks: list[HumanTask]) -> None:
 
 
 def _columns(row) -> dict:
-    return {column.key: getattr(row, column.key) for column in inspect(type(row)).column_attrs}
+    """The column values set on a new row object; a column left unset gets its default from the INSERT, not NULL."""
+    state = inspect(row)
+    return {column.key: state.dict[column.key] for column in state.mapper.column_attrs if column.key in state.dict}
 
 
 def _project_timers(db: Session, instance: ProcessInstance, report: RunReport) -> None:
@@ -474,8 +479,7 @@ def _project_tasks(db: Session, instance: ProcessInstance, report: RunReport, ou
         )
     _insert_as_stored(db, outcome.new_tasks)
     still = ready & report.ready_before
-    query = select(HumanTask).where(HumanTask.id.in_(still)).options(lazyload(HumanTask.groups))
-    still_open = list(db.scalars(query)) if still else []
+    still_open = list(db.scalars(_STILL_OPEN, {"ids": list(still)})) if still else []
     outcome.open_tasks = sorted(still_open + outcome.new_tasks, key=lambda t: t.created_at)
 
 
