@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from app.config import Settings
-from app.db import Database
+from app.wiring import open_database
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         FLOWDESK=settings,
     )
-    app.extensions["flowdesk.db"] = Database(settings.database_url)
+    app.extensions["flowdesk.db"] = open_database(settings.database_url)
 
     from app import http
     from app.api import bp as api_bp

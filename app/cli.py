@@ -8,11 +8,12 @@ import click
 
 from app.config import PROJECT_ROOT, Settings
 from app.db import Database
+from app.wiring import open_database
 
 
 def _database() -> Database:
     # The commands sign no sessions; the key only fills the field.
-    return Database(Settings.from_env(secret_key="unused-by-commands").database_url)  # noqa: S106
+    return open_database(Settings.from_env(secret_key="unused-by-commands").database_url)  # noqa: S106
 
 
 @click.group()
@@ -28,7 +29,7 @@ def serve(host: str, port: int):
     from werkzeug.serving import run_simple
 
     from app import create_app
-    from app.worker import run_forever
+    from app.jobs.worker import run_forever
 
     app = create_app()
     stop = threading.Event()
@@ -43,7 +44,7 @@ def serve(host: str, port: int):
 @main.command()
 def worker():
     """Timer, message and outbox worker loop (several may run at once)."""
-    from app.worker import run_forever
+    from app.jobs.worker import run_forever
 
     stop = threading.Event()
     try:
@@ -70,8 +71,8 @@ def db_upgrade():
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def deploy(directory: Path | None):
     """Deploy DIRECTORY/processes and DIRECTORY/forms (default: the project's own)."""
-    from app.engine import service as engine
-    from app.engine.bundle import BundleError
+    from app import engine
+    from app.engine import BundleError
 
     root = (directory or PROJECT_ROOT).resolve()
     if not (root / "processes").is_dir():

@@ -79,6 +79,11 @@ class Database:
         event.listen(self._reader, "before_flush", _refuse_writes)
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
 
+    @property
+    def factories(self) -> tuple[sessionmaker, sessionmaker]:
+        """The readers' and the writers' session factories (where the app registers its commit hooks)."""
+        return self._reader, self._writer
+
     def reader(self) -> Session:
         return self._reader()
 

@@ -20,12 +20,13 @@ from urllib.parse import urlencode
 
 from sqlalchemy import text
 
+from app import engine
 from app.config import normalise_database_url
 from app.db import Database
 from app.demo import DEMO_PASSWORD, seed
-from app.engine import service as engine
 from app.identity.service import create_token
 from app.migrate import upgrade
+from app.wiring import open_database
 from tools.cluster import free_port
 
 BIN = Path(sys.executable).parent
@@ -36,9 +37,9 @@ PG_URL = os.environ.get("FLOWDESK_BENCH_PG_URL", "postgresql://postgres@127.0.0.
 def fresh_database(kind: str) -> Database:
     if kind == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="flowdesk-bench-")) / "bench.db"
-        database = Database(f"sqlite:///{path}")
+        database = open_database(f"sqlite:///{path}")
     else:
-        database = Database(normalise_database_url(PG_URL))
+        database = open_database(normalise_database_url(PG_URL))
         with database.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))

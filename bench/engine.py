@@ -18,10 +18,10 @@ from pathlib import Path
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from app import engine
 from app.engine import runtime
-from app.engine import service as engine
 from app.engine.bundle import build_specs, read_directory
-from app.engine.models import HumanTask
+from app.tasks.models import HumanTask
 from bench.common import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +106,7 @@ class Persisted:
             with self.database.unit_of_work() as db:
                 task = db.scalars(OPEN_TASK, {"instance_id": instance_id}).unique().one()
                 assert task.element_id == element
-                engine.complete_task(db, task=task, data=data, actor="sam")
+                engine.complete(db, instance_id=task.instance_id, task_id=task.id, data=data, actor="sam")
             timings.append(time.perf_counter() - began)
         return timings
 

@@ -31,7 +31,7 @@ import uuid
 
 import psycopg
 
-from app.engine import runtime
+from app.engine import serializer
 from bench.common import Visitor, cpu_seconds, fresh_database, gunicorn, median_ms
 from bench.engine import InMemory
 
@@ -82,7 +82,7 @@ def workflow_floor(lifecycles: int) -> tuple[dict, list[list[str]]]:
     def dump(workflow) -> None:
         nonlocal dumping
         began = time.process_time()
-        states[-1].append(runtime.dump(workflow))
+        states[-1].append(serializer.dump(workflow))
         dumping += time.process_time() - began
 
     for i in range(lifecycles):

@@ -9,10 +9,12 @@ import time
 
 from sqlalchemy import select
 
-from app.engine import service as engine
-from app.engine.models import HumanTask, ProcessInstance
+from app import engine
+from app.engine import ProcessInstance
 from app.identity.service import principal_by_name
-from app.tickets import service as tickets
+from app.tasks.models import HumanTask
+from app.tickets import intake
+from app.tickets import work as ticket_work
 from bench.common import fresh_database, median_ms
 
 RESOLVE = {
@@ -27,14 +29,14 @@ def _complete(database, username: str, number: str, data: dict) -> None:
     with database.unit_of_work() as db:
         user = principal_by_name(db, username=username)
         task = db.scalar(select(HumanTask).where(HumanTask.business_key == number, HumanTask.status == "open"))
-        tickets.complete_task(db, user=user, task_id=task.id, data=data)
+        ticket_work.complete_task(db, user=user, task_id=task.id, data=data)
 
 
 def run(kind: str, rounds: int) -> dict:
     database = fresh_database(kind)
     with database.unit_of_work() as db:
         alice = principal_by_name(db, username="alice")
-        number = tickets.create_incident(
+        number = intake.create_incident(
             db, user=alice, title="Mail is down", description="", impact="high", urgency="medium"
         ).number
     timings, sizes, loads = [], [], []
@@ -46,7 +48,7 @@ def run(kind: str, rounds: int) -> dict:
         with database.reader() as db:
             started = time.perf_counter()
             instance = db.scalar(select(ProcessInstance).where(ProcessInstance.business_key == number))
-            sizes.append(engine.state_metrics(instance))
+            sizes.append(engine.state_metrics(db, instance=instance))
             loads.append(time.perf_counter() - started)
     database.dispose()
     return {

@@ -20,10 +20,10 @@ import time
 from sqlalchemy import text
 
 from app.config import normalise_database_url
-from app.db import Database
 from app.identity.service import principal_by_name
 from app.migrate import upgrade
-from app.tickets import service as tickets
+from app.tickets import intake
+from app.wiring import open_database
 from bench.common import PG_URL, Visitor, fresh_database, gunicorn, median_ms, percentile_ms, tokens_for
 
 SUBJECTS = [
@@ -109,7 +109,7 @@ FILL = [
 def fill(database, count: int) -> None:
     with database.unit_of_work() as db:
         alice = principal_by_name(db, username="alice")
-        real = tickets.create_incident(
+        real = intake.create_incident(
             db, user=alice, title="A real incident", description="", impact="medium", urgency="medium"
         )
         real.number, instance = "INC9999999", real.instance_id
@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure the database of the last run (migrated)")
     args = parser.parse_args()
     if args.reuse:
-        database = Database(normalise_database_url(PG_URL))
+        database = open_database(normalise_database_url(PG_URL))
         upgrade(database)
     else:
         database = fresh_database("postgresql")

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from app.engine import service as engine
-from app.engine.models import Job
+from app import engine
+from app.jobs.models import Job
 from bench.common import PG_URL, fresh_database, percentile_ms
 
 DATA = Path(__file__).parent / "data"

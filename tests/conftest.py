@@ -11,15 +11,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
-from app import create_app
+from app import create_app, engine
 from app.alerts import service as alerts
 from app.config import Settings, normalise_database_url
 from app.db import Database
 from app.demo import seed
-from app.engine import service as engine
 from app.identity.service import create_token, principal_by_name
 from app.migrate import upgrade
 from app.models import Base
+from app.wiring import open_database
 
 PG_URL = os.environ.get("FLOWDESK_TEST_DATABASE_URL")
 
@@ -34,7 +34,7 @@ def _prepare(database: Database) -> None:
 def template(tmp_path_factory):
     """SQLite: one prepared database file copied for each test. PostgreSQL: the migrated schema."""
     if PG_URL:
-        database = Database(normalise_database_url(PG_URL))
+        database = open_database(normalise_database_url(PG_URL))
         with database.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
@@ -42,7 +42,7 @@ def template(tmp_path_factory):
         database.dispose()
         return None
     path = tmp_path_factory.mktemp("template") / "flowdesk.db"
-    database = Database(f"sqlite:///{path}")
+    database = open_database(f"sqlite:///{path}")
     upgrade(database)
     _prepare(database)
     with database.engine.connect() as conn:
@@ -54,7 +54,7 @@ def template(tmp_path_factory):
 @pytest.fixture
 def database(template, tmp_path):
     if PG_URL:
-        database = Database(normalise_database_url(PG_URL))
+        database = open_database(normalise_database_url(PG_URL))
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         with database.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -67,7 +67,7 @@ def database(template, tmp_path):
     else:
         path = tmp_path / "flowdesk.db"
         shutil.copy(template, path)
-        database = Database(f"sqlite:///{path}")
+        database = open_database(f"sqlite:///{path}")
     yield database
     database.dispose()
 

@@ -5,9 +5,10 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from app import worker
-from app.engine import service as engine
-from app.engine.models import Job
+from app import engine
+from app.jobs import service as jobs
+from app.jobs import worker
+from app.jobs.models import Job
 from tests.test_alerts import post, webhook
 from tests.test_worker import _deploy_timers
 
@@ -26,7 +27,7 @@ def test_a_failed_timer_is_shown_to_the_admin_and_retried(app, database, tmp_pat
     with database.reader() as db:
         (job,) = db.scalars(select(Job).where(Job.kind == "timer"))
     moment = job.due_at
-    for attempt in range(1, worker.MAX_ATTEMPTS + 1):
+    for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
         moment += timedelta(seconds=2**attempt + 1)
         with time_machine.travel(moment, tick=False):
             worker.run_once(database)

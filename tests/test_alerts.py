@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from sqlalchemy import select
 
-from app.tickets import service as tickets
+from app.tickets import coordination
 from app.tickets.models import Ticket
 from tests.conftest import work
 
@@ -112,10 +112,10 @@ def test_a_persons_incident_resolved_elsewhere_asks_the_requester(api, database)
     api.post("alice", "/api/v1/incidents", {"title": "VPN drops", "impact": "medium", "urgency": "high"})
     with database.unit_of_work() as db:
         ticket = db.scalar(select(Ticket).where(Ticket.number == "INC0000001"))
-        assert tickets.resolve_elsewhere(
+        assert coordination.resolve_elsewhere(
             db, ticket=ticket, code="workaround", notes="Known error: reconnect", actor="lee", reason="problem resolved"
         )
-        assert not tickets.resolve_elsewhere(db, ticket=ticket, code="fix", notes="again", actor="lee", reason="x")
+        assert not coordination.resolve_elsewhere(db, ticket=ticket, code="fix", notes="again", actor="lee", reason="x")
     ticket = api.get("alice", "/api/v1/tickets/INC0000001")[1]
     assert (ticket["status"], ticket["resolution_code"]) == ("Resolved", "workaround")
     (task,) = api.get("alice", "/api/v1/tickets/INC0000001/tasks")[1]

@@ -11,16 +11,16 @@ from hypothesis import HealthCheck, settings  # noqa: E402 - after the skip
 
 from app import create_app  # noqa: E402
 from app.config import Settings  # noqa: E402
-from app.db import Database  # noqa: E402
 from app.identity.service import create_token  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
+from app.wiring import open_database  # noqa: E402
 from tests.conftest import _prepare  # noqa: E402
 
 
 def _fuzz_app():
     """Its own SQLite database, prepared like the suite's (processes deployed, demo data seeded)."""
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='flowdesk-fuzz-')) / 'flowdesk.db'}"
-    database = Database(url)
+    database = open_database(url)
     upgrade(database)
     _prepare(database)
     with database.unit_of_work() as db:

@@ -29,8 +29,8 @@ from sqlalchemy import select
 from app import create_app
 from app.alerts.models import AlertRule
 from app.config import Settings
-from app.engine.models import Job
 from app.identity import service as identity
+from app.jobs.models import Job
 from app.models import Base
 from tests.conftest import PROJECT
 

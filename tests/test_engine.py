@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from app import engine
 from app.audit import service as audit
 from app.audit.models import AuditEvent
-from app.engine import runtime
-from app.engine import service as engine
+from app.engine import ProcessInstance, definitions, instances, runtime, serializer
 from app.engine.bundle import BundleError, read_directory, validate
 from app.engine.cache import WorkflowCache
-from app.engine.models import HumanTask, ProcessInstance
 from app.errors import Conflict
+from app.tasks.models import HumanTask
 from tests.conftest import tamper
 
 MINI = Path(__file__).parent / "data" / "mini"
@@ -93,8 +93,9 @@ def test_doctype_and_entities_are_refused(database, mini):
 def _round(database, instance_id: int) -> tuple[int, int]:
     with database.unit_of_work() as db:
         task = db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))
-        outcome = engine.complete_task(db, task=task, data={"again": True}, actor="sam")
-        return len(outcome.instance.state), len(outcome.report.workflow.get_tasks())
+        outcome = engine.complete(db, instance_id=task.instance_id, task_id=task.id, data={"again": True}, actor="sam")
+        workflow = serializer.load(outcome.instance.state, *definitions.specs_of(db, outcome.instance.definition))
+        return len(outcome.instance.state), len(workflow.get_tasks())
 
 
 def test_six_hundred_rounds_keep_the_state_bounded(database, mini):
@@ -119,18 +120,19 @@ def test_two_nodes_taking_turns_on_an_instance_each_see_the_others_steps(databas
     """A node keeps the workflow of its last step in memory for its next one; when another node has moved the
     instance on since, it restores the stored state instead of running on what it kept."""
     deploy(database, mini)
-    this_node, other_node = engine.WORKFLOWS, WorkflowCache(size=8)
+    this_node, other_node = instances.WORKFLOWS, WorkflowCache(size=8)
     restores = []
-    load = runtime.load
-    monkeypatch.setattr(runtime, "load", lambda *args: restores.append(1) or load(*args))
+    load = serializer.load
+    monkeypatch.setattr(serializer, "load", lambda *args: restores.append(1) or load(*args))
     with database.unit_of_work() as db:
         instance_id = engine.start(db, process_id="mini", data={"rounds": 0}, actor="sam").instance.id
     rounds = []
     for node in (other_node, this_node, other_node, this_node, this_node, this_node):
-        monkeypatch.setattr(engine, "WORKFLOWS", node)
+        monkeypatch.setattr(instances, "WORKFLOWS", node)
         with database.unit_of_work() as db:
             task = db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))
-            rounds.append(engine.complete_task(db, task=task, data={"again": True}, actor="sam").report.data["rounds"])
+            outcome = engine.complete(db, instance_id=instance_id, task_id=task.id, data={"again": True}, actor="sam")
+            rounds.append(outcome.data["rounds"])
     assert rounds == [2, 3, 4, 5, 6, 7], "every step ran on the state the step before it saved"
     assert len(restores) == 4, "a node restores after the other node's step, not after its own"
 
@@ -141,10 +143,10 @@ def test_completing_a_task_twice_is_a_conflict(database, mini):
         instance_id = engine.start(db, process_id="mini", data={"rounds": 0}, actor="sam").instance.id
     with database.unit_of_work() as db:
         task = db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
-        engine.complete_task(db, task=task, data={"again": False}, actor="sam")
+        engine.complete(db, instance_id=task.instance_id, task_id=task.id, data={"again": False}, actor="sam")
     with pytest.raises(Conflict), database.unit_of_work() as db:
         task = db.get(HumanTask, task.id)
-        engine.complete_task(db, task=task, data={"again": False}, actor="sam")
+        engine.complete(db, instance_id=task.instance_id, task_id=task.id, data={"again": False}, actor="sam")
 
 
 def test_a_step_whose_instance_changed_under_it_is_a_conflict_and_writes_nothing(database, mini, monkeypatch):
@@ -168,7 +170,7 @@ def test_a_step_whose_instance_changed_under_it_is_a_conflict_and_writes_nothing
     with pytest.raises(Conflict, match="someone else changed this"), database.unit_of_work() as session:
         task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id))
         task_id = task.id
-        engine.complete_task(session, task=task, data={"again": True}, actor="sam")
+        engine.complete(session, instance_id=task.instance_id, task_id=task.id, data={"again": True}, actor="sam")
     with database.reader() as db:
         after = db.get(ProcessInstance, instance_id)
         assert (after.state, after.lock_version) == (state, version), "the refused step left the row as it was"

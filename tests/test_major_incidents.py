@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from sqlalchemy import select
 
-from app import worker
-from app.engine import service as engine
-from app.engine.models import Job
+from app import engine
+from app.jobs import worker
+from app.jobs.models import Job
 from app.tickets.models import Ticket
 from tests.conftest import work
 

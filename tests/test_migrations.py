@@ -3,14 +3,14 @@
 import pytest
 from sqlalchemy import text
 
-from app.db import Database
 from app.migrate import upgrade
+from app.wiring import open_database
 from tests.conftest import PG_URL
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="the table rebuilds that could lose rows are SQLite's")
 def test_upgrading_keeps_comments_memberships_and_tokens(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    database = open_database(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(database, "0003")
     with database.write_engine.begin() as conn:
         conn.execute(text("INSERT INTO user_group (id, name, title, role) VALUES (1, 'service-desk', 'SD', 'agent')"))

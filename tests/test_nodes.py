@@ -24,10 +24,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app import db as db_module
+from app import engine
 from app.audit import service as audit
 from app.audit.models import AuditEvent
-from app.engine import service as engine
-from app.engine.models import Job, ProcessInstance
+from app.engine import ProcessInstance
+from app.jobs.models import Job
 from tests.conftest import PG_URL, free_port
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="several nodes need PostgreSQL (FLOWDESK_TEST_DATABASE_URL)")
@@ -337,7 +338,7 @@ def test_processes_killed_at_random_moments_lose_and_half_write_nothing(cluster,
     _fired_once_each(database, started, first_attempt=False)
     with database.reader() as db:
         for instance in db.scalars(select(ProcessInstance)):
-            metrics = engine.state_metrics(instance)  # loads: nothing half-written
+            metrics = engine.state_metrics(db, instance=instance)  # loads: nothing half-written
             assert metrics["tasks"] > 0
         report = audit.verify(db)
         assert report.ok, report

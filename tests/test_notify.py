@@ -3,10 +3,10 @@
 import pytest
 from sqlalchemy import insert, select, update
 
-from app import worker
 from app.db import utcnow
-from app.engine.models import Job
 from app.identity.models import User
+from app.jobs import worker
+from app.jobs.models import Job
 from app.notify import service as notify
 from app.notify.models import Notification
 from tests.conftest import free_port, work

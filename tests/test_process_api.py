@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.engine import service as engine
+from app import engine
 
 MINI = Path(__file__).parent / "data" / "mini"
 

@@ -6,9 +6,9 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app import worker
-from app.engine.models import Job
 from app.identity.models import User
+from app.jobs import worker
+from app.jobs.models import Job
 from tests.conftest import work
 
 ACCESS = {"application": "crm", "access_level": "read", "justification": "I join the sales team on Monday"}

@@ -5,9 +5,13 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from sqlalchemy import func, select
 
-from app.engine import service as engine
-from app.engine.models import HumanTask, Job, ProcessInstance
-from app.tickets import service as tickets
+from app import engine
+from app.engine import ProcessInstance
+from app.jobs.models import Job
+from app.tasks.models import HumanTask
+from app.tickets import access as ticket_access
+from app.tickets import coordination, intake
+from app.tickets import work as ticket_work
 from tests.conftest import who
 
 RESOLVE = {
@@ -21,19 +25,19 @@ RESOLVE = {
 def _work(database, username, number, data):
     with database.unit_of_work() as db:
         task = db.scalar(select(HumanTask).where(HumanTask.business_key == number, HumanTask.status == "open"))
-        tickets.complete_task(db, user=who(db, username), task_id=task.id, data=data)
+        ticket_work.complete_task(db, user=who(db, username), task_id=task.id, data=data)
 
 
 def _state(database, number):
     with database.reader() as db:
         instance = db.scalar(select(ProcessInstance).where(ProcessInstance.business_key == number))
-        metrics = engine.state_metrics(instance)
+        metrics = engine.state_metrics(db, instance=instance)
         return metrics["bytes"], metrics["tasks"], metrics["round"]
 
 
 def test_six_hundred_rejection_rounds_keep_state_and_tree_bounded(database):
     with database.unit_of_work() as db:
-        number = tickets.create_incident(
+        number = intake.create_incident(
             db, user=who(db, "alice"), title="Mail is down", description="", impact="high", urgency="medium"
         ).number
     sizes = []
@@ -46,7 +50,7 @@ def test_six_hundred_rejection_rounds_keep_state_and_tree_bounded(database):
     assert size_600 - size_1 < 64, (size_1, size_600)  # the round counters' digits only
     assert round_600 == round_1 + 599
     with database.reader() as db:
-        ticket = tickets.get_ticket(db, user=who(db, "sam"), number=number)
+        ticket = ticket_access.get_ticket(db, user=who(db, "sam"), number=number)
         assert (ticket.status, ticket.reopen_count) == ("In Progress", 600)
         assert db.scalar(select(func.count()).select_from(ProcessInstance)) == 1
 
@@ -55,10 +59,10 @@ def test_six_hundred_stakeholder_updates_keep_state_and_tree_bounded(database):
     """A timer cycle adds a branch each time it fires; the engine drops the finished ones."""
     start = datetime(2026, 11, 23, 9, tzinfo=UTC)
     with time_machine.travel(start, tick=False), database.unit_of_work() as db:
-        number = tickets.create_incident(
+        number = intake.create_incident(
             db, user=who(db, "alice"), title="Mail is down", description="", impact="high", urgency="high"
         ).number
-        ticket = tickets.get_ticket(db, user=who(db, "sam"), number=number)
+        ticket = ticket_access.get_ticket(db, user=who(db, "sam"), number=number)
         major = ticket.major_instance_id
         task = db.scalar(select(HumanTask).where(HumanTask.instance_id == major, HumanTask.status == "open"))
         charge = {
@@ -67,14 +71,14 @@ def test_six_hundred_stakeholder_updates_keep_state_and_tree_bounded(database):
             "update_interval": "PT30M",
             "first_update": "We are on it.",
         }
-        tickets.complete_task(db, user=who(db, "maria"), task_id=task.id, data=charge)
+        ticket_work.complete_task(db, user=who(db, "maria"), task_id=task.id, data=charge)
     sizes = []
     for cycle in range(1, 601):
         with time_machine.travel(start + timedelta(minutes=30 * cycle, seconds=1), tick=False):
             with database.unit_of_work() as db:
-                tickets.timer_fired(db, instance_id=major)
+                coordination.timer_fired(db, instance_id=major)
             with database.reader() as db:
-                metrics = engine.state_metrics(db.get(ProcessInstance, major))
+                metrics = engine.state_metrics(db, instance=db.get(ProcessInstance, major))
                 sizes.append((metrics["bytes"], metrics["tasks"]))
     (size_1, tree_1), (size_600, tree_600) = sizes[0], sizes[-1]
     assert tree_600 == tree_1, "the task tree does not grow"
@@ -98,4 +102,4 @@ def _work_element(database, username, number, element, data):
                 HumanTask.business_key == number, HumanTask.status == "open", HumanTask.element_id == element
             )
         )
-        tickets.complete_task(db, user=who(db, username), task_id=task.id, data=data)
+        ticket_work.complete_task(db, user=who(db, username), task_id=task.id, data=data)

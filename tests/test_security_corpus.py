@@ -11,10 +11,9 @@ from xml.sax.saxutils import escape
 import pytest
 from sqlalchemy import func, select
 
-from app.engine import service as engine
+from app import engine
+from app.engine import EngineError, ProcessInstance
 from app.engine.bundle import Bundle, BundleError
-from app.engine.models import ProcessInstance
-from app.engine.runtime import EngineError
 
 CANARY = f"/tmp/flowdesk-escaped-{os.getpid()}"  # noqa: S108 - the file an escape would write
 # Expressions (a script assigns them to x).

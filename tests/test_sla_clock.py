@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app import worker
-from app.engine.models import Job
+from app.jobs import worker
+from app.jobs.models import Job
 from tests.conftest import work
 
 MONDAY_10_PARIS = datetime(2026, 11, 23, 9, tzinfo=UTC)  # 10:00 in Paris, a working Monday

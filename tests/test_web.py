@@ -5,7 +5,7 @@ import re
 import pytest
 
 from app.identity.service import principal_by_name
-from app.tickets import service as tickets
+from app.tickets import intake
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_a_long_queue_comes_in_pages_of_fifty_newest_first(browser, database):
     with database.unit_of_work() as db:
         alice = principal_by_name(db, username="alice")
         for n in range(1, 53):
-            tickets.create_incident(
+            intake.create_incident(
                 db, user=alice, title=f"Printer {n:02d}", description="", impact="low", urgency="low"
             )
     sam = browser("sam")

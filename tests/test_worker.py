@@ -15,10 +15,11 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from app import worker
+from app import engine
 from app.audit.models import AuditEvent
-from app.engine import service as engine
-from app.engine.models import Job
+from app.jobs import service as job_service
+from app.jobs import worker
+from app.jobs.models import Job
 from tests.conftest import PG_URL
 
 TIMERS = Path(__file__).parent / "data" / "timers"
@@ -115,7 +116,7 @@ def test_a_failing_job_is_retried_with_backoff_then_marked_failed(database, tmp_
         ).instance.id
     (job,) = jobs(database, "waiting")
     moment = job.due_at
-    for attempt in range(1, worker.MAX_ATTEMPTS + 1):
+    for attempt in range(1, job_service.MAX_ATTEMPTS + 1):
         moment += timedelta(seconds=2**attempt + 1)
         with time_machine.travel(moment, tick=False):
             assert worker.run_once(database) == 0
@@ -134,9 +135,9 @@ def test_a_lease_left_by_a_dead_worker_is_taken_over(database, tmp_path):
         ).instance.id
     (job,) = jobs(database)
     with time_machine.travel(job.due_at + timedelta(seconds=1), tick=False):
-        assert worker.lease_due_jobs(database, owner="dead") == [job.id]  # leased, then the worker "dies"
+        assert job_service.lease_due_jobs(database, owner="dead") == [job.id]  # leased, then the worker "dies"
         assert worker.run_once(database, owner="alive") == 0
-    with time_machine.travel(job.due_at + worker.LEASE + timedelta(seconds=5), tick=False):
+    with time_machine.travel(job.due_at + job_service.LEASE + timedelta(seconds=5), tick=False):
         assert worker.run_once(database, owner="alive") == 1
     with database.reader() as db:
         assert engine.get_instance(db, instance_id=instance_id).status == "completed"

@@ -16,7 +16,7 @@ from app.alerts.models import AlertLink, AlertRule
 from app.db import utcnow
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.identity.service import Principal
-from app.tickets import service as tickets
+from app.tickets import coordination, intake, journal
 from app.tickets.models import Ticket
 
 REOPEN_WINDOW = timedelta(minutes=30)
@@ -147,7 +147,7 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
             if link is not None:
                 ticket = db.scalar(select(Ticket).where(Ticket.number == link.ticket))
                 notes = f"Monitoring reports the alert {link.alertname} resolved at {alert.get('endsAt', 'now')}."
-                tickets.resolve_elsewhere(
+                coordination.resolve_elsewhere(
                     db, ticket=ticket, code="fix", notes=notes, actor=user.username, reason="alert resolved"
                 )
                 link.is_open, link.resolved_at = False, utcnow()
@@ -157,7 +157,7 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
             link.fired += 1
             link.last_seen = utcnow()
             ticket = db.scalar(select(Ticket).where(Ticket.number == link.ticket))
-            tickets.post_comment(
+            journal.post_comment(
                 db,
                 ticket=ticket,
                 author=user.username,
@@ -169,7 +169,7 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
         recent = _recently_resolved(db, alert["fingerprint"])
         if recent is not None:
             ticket = db.scalar(select(Ticket).where(Ticket.number == recent.ticket))
-            if tickets.reopen_from_outside(db, ticket=ticket, actor=user.username, reason="alert fired again"):
+            if coordination.reopen_from_outside(db, ticket=ticket, actor=user.username, reason="alert fired again"):
                 recent.is_open, recent.resolved_at, recent.last_seen = True, None, utcnow()
                 recent.fired += 1
                 result.updated.append(recent.ticket)
@@ -182,7 +182,7 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
             + [f"  {k}={v}" for k, v in sorted(labels.items())]
             + [f"Source: {alert.get('generatorURL', '')}"]
         )
-        ticket = tickets.create_incident(
+        ticket = intake.create_incident(
             db,
             user=user,
             title=summary,

@@ -3,8 +3,7 @@
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from app.engine.bundle import BundleError
-from app.engine.runtime import EngineError
+from app.engine import BundleError, EngineError
 from app.errors import BadRequest, ServiceError, Unauthorized, ValidationFailed
 from app.http import commit_on_success, get_db
 from app.identity import service as identity

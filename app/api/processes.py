@@ -2,14 +2,14 @@
 
 from flask import g, jsonify, request
 
+from app import engine
 from app.api import bp, json_body
 from app.api.openapi import route
 from app.api.serializers import event_json, instance_json, iso, version_json
 from app.audit import service as audit
-from app.engine import service as engine
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.http import get_db
-from app.tickets.service import next_tasks
+from app.tasks import service as tasks
 
 READERS = ("process_owner", "auditor", "admin")
 
@@ -121,7 +121,9 @@ def get_instance(instance_id):
     instance = _instance(instance_id)
     db = get_db()
     return jsonify(
-        instance_json(instance, next_tasks(db, instance_id=instance.id), engine.waiting_timers(db, instance=instance))
+        instance_json(
+            instance, tasks.of_instance(db, instance_id=instance.id), engine.waiting_timers(db, instance_id=instance.id)
+        )
     )
 
 

@@ -3,8 +3,9 @@
 from datetime import datetime
 
 from app.audit.export import event_row
-from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance
-from app.tickets import service as tickets
+from app.engine import OpenTask, ProcessDefinition, ProcessInstance
+from app.tasks.models import HumanTask
+from app.tickets import sla as ticket_sla
 from app.tickets.models import Comment, Ticket
 
 
@@ -13,7 +14,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def ticket_json(t: Ticket) -> dict:
-    state = tickets.sla_state(t)
+    state = ticket_sla.sla_state(t)
     return {
         "number": t.number,
         "kind": t.kind,
@@ -59,7 +60,7 @@ def ticket_json(t: Ticket) -> dict:
     }
 
 
-def task_json(task: HumanTask) -> dict:
+def task_json(task: HumanTask | OpenTask) -> dict:
     return {
         "id": task.id,
         "name": task.name,

@@ -10,7 +10,12 @@ from app.catalog import service as catalog
 from app.errors import ValidationFailed
 from app.http import get_db
 from app.notify import service as notify
-from app.tickets import service as tickets
+from app.tasks import service as tasks
+from app.tickets import access as ticket_access
+from app.tickets import comments as ticket_comments
+from app.tickets import intake, problems, queries
+from app.tickets import watchers as ticket_watchers
+from app.tickets import work as ticket_work
 
 LEVEL = {"type": "string", "enum": ["high", "medium", "low"]}
 INCIDENT_BODY = {
@@ -61,7 +66,7 @@ def create_incident():
     unknown = set(body) - set(INCIDENT_BODY["properties"])
     if unknown:
         raise ValidationFailed("unknown fields", {name: ["No such field."] for name in sorted(unknown)})
-    ticket = tickets.create_incident(get_db(), user=g.user, **{k: body.get(k) for k in INCIDENT_BODY["properties"]})
+    ticket = intake.create_incident(get_db(), user=g.user, **{k: body.get(k) for k in INCIDENT_BODY["properties"]})
     return jsonify(ticket_json(ticket)), 201
 
 
@@ -92,7 +97,7 @@ def list_catalog():
 @route(bp, "/requests", "POST", summary="Order a catalog item", body=REQUEST_BODY, responses={201: "the new request"})
 def create_request():
     body = json_body()
-    ticket = tickets.create_request(get_db(), user=g.user, item=body.get("item"), fields=body.get("fields"))
+    ticket = intake.create_request(get_db(), user=g.user, item=body.get("item"), fields=body.get("fields"))
     return jsonify(_ticket(ticket)), 201
 
 
@@ -117,7 +122,7 @@ PROBLEM_BODY = {
 )
 def create_problem():
     body = json_body()
-    problem = tickets.create_problem(
+    problem = intake.create_problem(
         get_db(),
         user=g.user,
         title=body.get("title"),
@@ -130,7 +135,7 @@ def create_problem():
 def _ticket(ticket) -> dict:
     body = ticket_json(ticket)
     if ticket.kind == "problem":
-        body["links"]["incidents"] = [t.number for t in tickets.linked_incidents(get_db(), problem=ticket)]
+        body["links"]["incidents"] = [t.number for t in queries.linked_incidents(get_db(), problem=ticket)]
     return body
 
 
@@ -142,7 +147,7 @@ def _ticket(ticket) -> dict:
     body={"type": "object", "required": ["problem"], "properties": {"problem": {"type": "string"}}},
 )
 def link_problem(number):
-    incident = tickets.link_to_problem(get_db(), user=g.user, number=number, problem_number=json_body().get("problem"))
+    incident = problems.link_to_problem(get_db(), user=g.user, number=number, problem_number=json_body().get("problem"))
     return jsonify(_ticket(incident))
 
 
@@ -154,14 +159,14 @@ def link_problem(number):
     responses={200: "the ticket", 409: "already major, or no longer open"},
 )
 def declare_major(number):
-    incident = tickets.declare_major(get_db(), user=g.user, number=number)
+    incident = problems.declare_major(get_db(), user=g.user, number=number)
     return jsonify(_ticket(incident))
 
 
 @route(bp, "/incidents", "GET", summary="List incidents", query=LIST_QUERY)
 def list_incidents():
     limit, offset = paging()
-    found = tickets.list_tickets(
+    found = queries.list_tickets(
         get_db(),
         user=g.user,
         kind="incident",
@@ -177,22 +182,22 @@ def list_incidents():
 
 @route(bp, "/incidents/<number>", "GET", summary="One incident")
 def get_incident(number):
-    return jsonify(ticket_json(tickets.get_ticket(get_db(), user=g.user, number=number, kind="incident")))
+    return jsonify(ticket_json(ticket_access.get_ticket(get_db(), user=g.user, number=number, kind="incident")))
 
 
 @route(bp, "/tickets/<number>", "GET", summary="Any ticket")
 def get_ticket(number):
-    return jsonify(_ticket(tickets.get_ticket(get_db(), user=g.user, number=number)))
+    return jsonify(_ticket(ticket_access.get_ticket(get_db(), user=g.user, number=number)))
 
 
 @route(bp, "/tickets/<number>/tasks", "GET", summary="A ticket's open tasks")
 def ticket_tasks(number):
-    return jsonify([task_json(t) for t in tickets.ticket_tasks(get_db(), user=g.user, number=number)])
+    return jsonify([task_json(t) for t in ticket_work.ticket_tasks(get_db(), user=g.user, number=number)])
 
 
 @route(bp, "/tickets/<number>/history", "GET", summary="A ticket's history, oldest first")
 def ticket_history(number):
-    return jsonify([event_json(e) for e in tickets.history(get_db(), user=g.user, number=number)])
+    return jsonify([event_json(e) for e in ticket_comments.history(get_db(), user=g.user, number=number)])
 
 
 @route(
@@ -203,13 +208,13 @@ def ticket_history(number):
     responses={200: "text/csv"},
 )
 def ticket_history_csv(number):
-    events = tickets.history(get_db(), user=g.user, number=number)
+    events = ticket_comments.history(get_db(), user=g.user, number=number)
     return export_response(events, fmt="csv", filename=f"{number.upper()}-history")
 
 
 @route(bp, "/tickets/<number>/comments", "GET", summary="A ticket's comments, oldest first")
 def list_comments(number):
-    return jsonify([comment_json(c) for c in tickets.comments(get_db(), user=g.user, number=number)])
+    return jsonify([comment_json(c) for c in ticket_comments.comments(get_db(), user=g.user, number=number)])
 
 
 @route(
@@ -222,7 +227,7 @@ def list_comments(number):
 )
 def add_comment(number):
     body = json_body()
-    comment = tickets.add_comment(
+    comment = ticket_comments.add_comment(
         get_db(), user=g.user, number=number, body=body.get("body"), visibility=body.get("visibility", "public")
     )
     return jsonify(comment_json(comment)), 201
@@ -244,13 +249,13 @@ def list_tasks():
     if scope not in (None, "", "mine", "group"):
         raise ValidationFailed("scope is mine or group", {"scope": ["Choose mine or group."]})
     limit, offset = paging()
-    found = tickets.open_tasks_for(get_db(), user=g.user, scope=scope, limit=limit, offset=offset)
+    found = tasks.open_tasks_for(get_db(), user=g.user, scope=scope, limit=limit, offset=offset)
     return jsonify([task_json(t) for t in found])
 
 
 @route(bp, "/tasks/<task_id>", "GET", summary="A task with its form and current data")
 def get_task(task_id):
-    detail = tickets.get_task(get_db(), user=g.user, task_id=task_id)
+    detail = ticket_work.get_task(get_db(), user=g.user, task_id=task_id)
     body = task_json(detail.task)
     body["form"] = {"schema": detail.schema, "ui_schema": detail.ui_schema}
     body["data"] = detail.task.data
@@ -259,18 +264,18 @@ def get_task(task_id):
 
 @route(bp, "/tasks/<task_id>/claim", "POST", summary="Claim a task")
 def claim_task(task_id):
-    return jsonify(task_json(tickets.claim_task(get_db(), user=g.user, task_id=task_id)))
+    return jsonify(task_json(ticket_work.claim_task(get_db(), user=g.user, task_id=task_id)))
 
 
 @route(bp, "/tasks/<task_id>/unclaim", "POST", summary="Release a claimed task")
 def unclaim_task(task_id):
-    return jsonify(task_json(tickets.unclaim_task(get_db(), user=g.user, task_id=task_id)))
+    return jsonify(task_json(ticket_work.unclaim_task(get_db(), user=g.user, task_id=task_id)))
 
 
 @route(bp, "/tasks/<task_id>/complete", "POST", summary="Complete a task with its form data", body=TASK_DATA)
 def complete_task(task_id):
     body = json_body()
-    ticket, next_tasks = tickets.complete_task(get_db(), user=g.user, task_id=task_id, data=body.get("data"))
+    ticket, next_tasks = ticket_work.complete_task(get_db(), user=g.user, task_id=task_id, data=body.get("data"))
     return jsonify(
         {"ticket": ticket_json(ticket) if ticket else None, "next_tasks": [task_json(t) for t in next_tasks]}
     )
@@ -287,12 +292,12 @@ def add_watcher(number):
     username = json_body(optional=True).get("username")
     if username is not None and not isinstance(username, str):
         raise ValidationFailed("username is a user name", {"username": ["Expected a user name."]})
-    return jsonify(tickets.watch(get_db(), user=g.user, number=number, username=username))
+    return jsonify(ticket_watchers.watch(get_db(), user=g.user, number=number, username=username))
 
 
 @route(bp, "/tickets/<number>/watchers/<username>", "DELETE", summary="Stop following a ticket")
 def remove_watcher(number, username):
-    return jsonify(tickets.unwatch(get_db(), user=g.user, number=number, username=username))
+    return jsonify(ticket_watchers.unwatch(get_db(), user=g.user, number=number, username=username))
 
 
 @route(

@@ -7,7 +7,7 @@ from datetime import UTC
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.models import AuditEvent
 from app.db import utcnow
@@ -89,7 +89,13 @@ def record(
     db.info.setdefault(_PENDING, []).append(event)
 
 
-@sa_event.listens_for(Session, "before_commit")
+def chain_on(sessions: sessionmaker) -> None:
+    """Make the sessions of this factory append the events they recorded to the chain when they commit (the app
+    registers this on its writers' factory; nothing else is hooked)."""
+    sa_event.listen(sessions, "before_commit", _append_pending)
+    sa_event.listen(sessions, "after_transaction_end", _forget_pending)
+
+
 def _append_pending(session: Session) -> None:
     events = session.info.pop(_PENDING, None)
     if not events:
@@ -102,7 +108,6 @@ def _append_pending(session: Session) -> None:
     session.execute(insert(AuditEvent.__table__), events)  # one statement for all of them
 
 
-@sa_event.listens_for(Session, "after_transaction_end")
 def _forget_pending(session: Session, transaction) -> None:
     """Events of a transaction that rolled back are never written."""
     if transaction.parent is None:

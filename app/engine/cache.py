@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 _PENDING = "engine_workflows_to_keep"  # in a session's info: {instance id: (cache, state, workflow)}
 
@@ -51,13 +51,18 @@ class WorkflowCache:
 WORKFLOWS = WorkflowCache(size=256)
 
 
-@event.listens_for(Session, "after_commit")
+def keep_on_commit(sessions: sessionmaker) -> None:
+    """Make the sessions of this factory keep their runs' workflows when they commit (the app registers this on
+    its writers' factory; nothing else is hooked)."""
+    event.listen(sessions, "after_commit", _keep_committed)
+    event.listen(sessions, "after_soft_rollback", _forget_rolled_back)
+
+
 def _keep_committed(session: Session) -> None:
     for instance_id, (cache, state, workflow) in session.info.pop(_PENDING, {}).items():
         cache.keep(instance_id, state, workflow)
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session: Session, _previous) -> None:
     """Any rollback, a savepoint's too, drops what waited (it would only ever miss: its state was not committed)."""
     session.info.pop(_PENDING, None)

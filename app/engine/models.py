@@ -1,8 +1,27 @@
-"""Process definitions (immutable versions), running instances and their projected human tasks."""
+"""What the engine stores: process definitions (immutable versions), running instances, and the projection of
+the user tasks that wait for people.
+
+The projection's tables (human_task, human_task_group) are declared here as tables, not classes: the engine writes
+their rows as a run opens and closes user tasks, and app.tasks maps its classes onto them to give them their
+meaning for people (who may work a task, claims, inboxes).
+"""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -26,6 +45,9 @@ class ProcessDefinition(Base):
 
 
 class ProcessInstance(Base):
+    """A running (or ended) instance. Its row is written by the engine's store only, which checks lock_version
+    (the one optimistic lock) on every save; read it with the ORM plainly."""
+
     __tablename__ = "process_instance"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,98 +67,55 @@ class ProcessInstance(Base):
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
 
-    __mapper_args__ = {"version_id_col": lock_version}
 
-
-class HumanTask(Base):
-    __tablename__ = "human_task"
-    __table_args__ = (
-        Index("ix_human_task_open_assignee", "status", "assignee"),
-        # Open tasks of one instance or ticket, found without scanning the tasks of earlier rounds.
-        Index("ix_human_task_instance_status", "instance_id", "status"),
-        Index("ix_human_task_business_key_status", "business_key", "status"),
-        # Inboxes and queues walk the open tasks newest first.
-        Index(
-            "ix_human_task_open_created",
-            "created_at",
-            postgresql_where=text("status = 'open'"),
-            sqlite_where=text("status = 'open'"),
-        ),
-    )
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the workflow task's UUID
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    business_key: Mapped[str | None] = mapped_column(String(40), index=True)
-    element_id: Mapped[str] = mapped_column(String(100))
-    name: Mapped[str] = mapped_column(String(200))
-    lane: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open, completed, cancelled
-    assignee: Mapped[str | None] = mapped_column(String(64), default=None)
+HUMAN_TASK = Table(
+    "human_task",
+    Base.metadata,
+    Column("id", String(36), primary_key=True),  # the workflow task's UUID
+    Column("instance_id", Integer, ForeignKey("process_instance.id"), nullable=False, index=True),
+    Column("business_key", String(40), index=True),
+    Column("element_id", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("lane", String(100)),
+    Column("status", String(20), nullable=False, default="open"),  # open, completed, cancelled
+    Column("assignee", String(64)),
     # Set when the assignee comes from the diagram (the requester, a manager): it cannot be unclaimed.
-    assigned_by_process: Mapped[bool] = mapped_column(default=False)
-    form_schema: Mapped[str | None] = mapped_column(String(200))
-    form_ui_schema: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    completed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    Column("assigned_by_process", Boolean, nullable=False, default=False),
+    Column("form_schema", String(200)),
+    Column("form_ui_schema", String(200)),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("due_at", UTCDateTime),
+    Column("completed_at", UTCDateTime),
+    Column("completed_by", String(64)),
     # The task's input restricted to its form's fields: what the form shows, without loading the workflow.
-    data: Mapped[dict] = mapped_column(default=dict)
+    Column("data", JSON, nullable=False, default=dict),
+    Index("ix_human_task_open_assignee", "status", "assignee"),
+    # Open tasks of one instance or ticket, found without scanning the tasks of earlier rounds.
+    Index("ix_human_task_instance_status", "instance_id", "status"),
+    Index("ix_human_task_business_key_status", "business_key", "status"),
+    # Inboxes and queues walk the open tasks newest first.
+    Index(
+        "ix_human_task_open_created",
+        "created_at",
+        postgresql_where=text("status = 'open'"),
+        sqlite_where=text("status = 'open'"),
+    ),
+)
 
-    # Loaded when read (from the session's identity map when the instance is already there): a list of tasks
-    # does not drag every instance's state along.
-    instance: Mapped[ProcessInstance] = relationship(lazy="select")
-    groups: Mapped[list["HumanTaskGroup"]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan", order_by="HumanTaskGroup.position"
-    )
-
-    @property
-    def candidate_groups(self) -> list[str]:
-        return [g.group_name for g in self.groups]
-
-
-class HumanTaskGroup(Base):
-    __tablename__ = "human_task_group"
-    __table_args__ = (
-        # A group's queue: its open tasks, found without walking every open task of every group.
-        Index(
-            "ix_human_task_group_open",
-            "group_name",
-            "task_id",
-            postgresql_where=text("open"),
-            sqlite_where=text("open"),
-        ),
-    )
-
-    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
-    group_name: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
-    position: Mapped[int] = mapped_column(default=0)
+HUMAN_TASK_GROUP = Table(
+    "human_task_group",
+    Base.metadata,
+    Column("task_id", String(36), ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_name", String(64), primary_key=True, index=True),
+    Column("position", Integer, nullable=False, default=0),
     # The task is open (a copy of its status, kept by the engine when it closes the task).
-    open: Mapped[bool] = mapped_column(default=True, server_default=true())
-
-
-class Job(Base):
-    """Work due later or outside a request: the waiting timers of instances and the outbox (mails).
-
-    Workers lease due jobs (status running with a lease that expires), fire them in one transaction with
-    the instance's new state, and mark them done in that same transaction: each fires once even with many
-    workers, and a worker that dies mid-job only delays it until its lease expires."""
-
-    __tablename__ = "job"
-    __table_args__ = (Index("ix_job_due", "status", "due_at"), Index("ix_job_instance", "instance_id", "status"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default="timer")  # timer, mail
-    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
-    element_id: Mapped[str | None] = mapped_column(String(100))
-    # What an outbox job sends (a mail's recipient, subject and body); the key makes a send idempotent.
-    payload: Mapped[dict] = mapped_column(default=dict)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting, running, done, failed, cancelled
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, default=None)
-    lease_owner: Mapped[str | None] = mapped_column(String(100), default=None)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    Column("open", Boolean, nullable=False, default=True, server_default=true()),
+    # A group's queue: its open tasks, found without walking every open task of every group.
+    Index(
+        "ix_human_task_group_open",
+        "group_name",
+        "task_id",
+        postgresql_where=text("open"),
+        sqlite_where=text("open"),
+    ),
+)

@@ -1,33 +1,27 @@
-"""SpiffWorkflow at work: the sandboxed script engine, the spec-free serializer and one run of a workflow.
+"""SpiffWorkflow at work: one run of a workflow, reported in plain data.
 
-A run takes a workflow (new, or restored from its row), applies one change (a completed task, a
-caught message), advances it through every automated step, and reports what happened in plain
-data: the elements passed, the user tasks now waiting, the ticket status the diagram set.
-Repetition is "continue as new": an end event with the property continueAsNew=true restarts a fresh
-workflow of the same spec with the end event's data, so an instance never grows with its rounds.
+A run takes a workflow (new, or restored from its row), applies one change (a completed task, a caught
+message, due timers), advances it through every automated step, and reports what happened: the elements
+passed, the user tasks now waiting, each with the properties the diagram gave its element (a plain mapping:
+what they mean is the caller's business). Repetition is "continue as new": an end event with the property
+continueAsNew=true restarts a fresh workflow of the same spec with the end event's data, so an instance never
+grows with its rounds.
 """
 
-import json
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine import sandbox
-from app.engine.bundle import Bundle, build_specs
+from app.engine.serializer import SCRIPT_ENGINE
 
 
 class EngineError(Exception):
@@ -36,73 +30,6 @@ class EngineError(Exception):
     def __init__(self, message: str, element_id: str | None = None):
         super().__init__(message)
         self.element_id = element_id
-
-
-class SandboxEnvironment(BasePythonScriptEngineEnvironment):
-    def evaluate(self, expression, context, external_context=None):
-        return sandbox.evaluate(expression, context, external_context)
-
-    def execute(self, script, context, external_context=None):
-        sandbox.execute(script, context, external_context)
-        return True
-
-
-SCRIPT_ENGINE = PythonScriptEngine(environment=SandboxEnvironment())
-
-
-class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
-    """Leaves the spec out of the saved state; it is restored from the definition the instance pins."""
-
-    def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["spec_name"] = workflow.spec.name
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
-
-    def from_dict(self, dct):
-        spec, subprocess_specs = dct.pop("spec"), dct.pop("subprocess_specs")
-        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
-        self.set_default_attributes(workflow, dct)
-        self.subprocesses_from_dict(dct["subprocesses"], workflow)
-        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
-        return workflow
-
-
-_config = dict(SPIFF_CONFIG)
-_config[BpmnWorkflow] = _SpecFreeWorkflowConverter
-SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
-SERIALIZER_VERSION = f"spiff-3.2.0/{SERIALIZER.VERSION}"
-
-_spec_cache: dict[str, tuple[Any, dict]] = {}
-_spec_lock = threading.Lock()
-
-
-def specs_for(checksum: str, bundle: Callable[[], Bundle]):
-    """Parsed specs of a bundle, cached by its checksum: a definition never changes, so it is parsed once
-    (and its files are read only then)."""
-    with _spec_lock:
-        cached = _spec_cache.get(checksum)
-    if cached is None:
-        cached = build_specs(bundle())
-        with _spec_lock:
-            _spec_cache[checksum] = cached
-    return cached
-
-
-def dump(workflow: BpmnWorkflow) -> str:
-    return SERIALIZER.serialize_json(workflow)
-
-
-def load(state: str, spec, subprocess_specs) -> BpmnWorkflow:
-    dct = json.loads(state, cls=SERIALIZER.json_decoder_cls)
-    SERIALIZER.migrate(dct)
-    dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
-    workflow = SERIALIZER.from_dict(dct)
-    workflow.script_engine = SCRIPT_ENGINE
-    return workflow
 
 
 @dataclass
@@ -115,7 +42,7 @@ class ReadyTask:
     assignee: str | None
     form_schema: str | None
     form_ui_schema: str | None
-    status: str | None
+    properties: Mapping[str, str] = field(default_factory=dict)  # the element's spiffworkflow properties
 
 
 @dataclass
@@ -124,11 +51,10 @@ class Step:
     element_name: str
     element_type: str
     changes: dict[str, list]
-    status: str | None
     manual: bool
     came_from: str | None = None  # the element passed just before: the sequence flow taken is came_from -> element
-    event: str | None = None  # the ticketEvent property: what the ticket records when this element completes
-    data: dict = field(default_factory=dict)  # the element's data when it completed (kept for events only)
+    properties: Mapping[str, str] = field(default_factory=dict)  # the element's spiffworkflow properties
+    data: dict = field(default_factory=dict)  # its data when it completed (kept for elements with properties only)
 
 
 def _previous_element(task) -> str | None:
@@ -152,7 +78,6 @@ class RunReport:
     steps: list[Step] = field(default_factory=list)
     ready: list[ReadyTask] = field(default_factory=list)
     data: dict = field(default_factory=dict)
-    status: str | None = None  # the ticket status the diagram set last in this run
     rounds: int = 0  # how many times the run continued as new
     completed: bool = False
     timers: list[dict] = field(default_factory=list)  # {element_id, due_at (aware datetime)}
@@ -160,11 +85,6 @@ class RunReport:
     ready_before: set[str] = field(default_factory=set)
     timers_before: set[tuple] = field(default_factory=set)
     thrown: list[dict] = field(default_factory=list)  # messages for other instances: {name, payload}
-
-    @property
-    def events(self) -> list[Step]:
-        """The steps of this run whose element names a ticket event (SLA warning, breach, stakeholder update)."""
-        return [step for step in self.steps if step.event]
 
 
 def properties_of(task_spec) -> dict[str, str]:
@@ -209,7 +129,7 @@ def _ready_task(task) -> ReadyTask:
         assignee=str(assignee) if assignee else None,
         form_schema=props.get("formJsonSchemaFilename"),
         form_ui_schema=props.get("formUiSchemaFilename"),
-        status=props.get("ticketStatus"),
+        properties=props,
     )
 
 
@@ -231,18 +151,17 @@ class Run:
         self.report.ready_before = {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         self.report.timers_before = {(t["element_id"], t["due_at"]) for t in self.waiting_timers()}
 
-    def complete_task(self, task_id: str, data: dict) -> dict:
-        """Run one READY user task with the submitted data; returns the data it had before."""
+    def complete_task(self, task_id: str, data: dict) -> str:
+        """Run one READY user task with the submitted data; returns its element's id."""
         try:
             task = self.workflow.get_task_from_id(UUID(task_id))
         except (SpiffWorkflowException, ValueError):
             task = None
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task_id)
-        before = dict(task.data)
         task.data = {**task.data, **data}  # a new dict: 3.2.0 shares nested data between tasks
         self._guard(task.run)
-        return before
+        return task.task_spec.bpmn_id
 
     def catch_message(self, name: str, payload: dict) -> bool:
         if not any(
@@ -275,9 +194,6 @@ class Run:
             for task in ready:
                 if _previous_element(task):
                     flow_observer(self.spec.name, _previous_element(task), task.task_spec.bpmn_id)
-        for task in report.ready:
-            if task.status:
-                report.status = task.status
         report.data = self.current_data()
         report.timers = self.waiting_timers()
         return report
@@ -353,23 +269,19 @@ class Run:
             spec = task.task_spec
             parent_data = task.parent.data if task.parent is not None else {}
             props = properties_of(spec)
-            status = props.get("ticketStatus")
             step = Step(
                 element_id=spec.bpmn_id,
                 element_name=spec.bpmn_name or spec.bpmn_id,
                 element_type=type(spec).__name__,
                 changes=_diff(parent_data, task.data),
-                status=status,
                 manual=bool(spec.manual),
                 came_from=_previous_element(task),
-                event=props.get("ticketEvent"),
-                data=dict(task.data) if props.get("ticketEvent") else {},
+                properties=props,
+                data=dict(task.data) if props else {},
             )
             self.report.steps.append(step)
             if flow_observer is not None and step.came_from:
                 flow_observer(self.spec.name, step.came_from, step.element_id)
-            if status:
-                self.report.status = status
 
     def _prune_repeated_branches(self) -> None:
         """Drop what a cycle timer left behind: each firing adds a branch (the stakeholder update) and another

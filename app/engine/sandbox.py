@@ -27,8 +27,6 @@ from RestrictedPython.Guards import (
 )
 from RestrictedPython.Limits import limited_list, limited_range, limited_tuple
 
-from app.sla import clock as sla_clock
-
 LINE_BUDGET = 200_000  # lines one script or expression may execute
 MAX_SEQUENCE = 100_000  # longest string or list an operator may build
 MAX_INT_BITS = 4_096
@@ -210,7 +208,6 @@ HELPERS: dict[str, Any] = {
     "len": len,
     "ceil": math.ceil,
     "floor": math.floor,
-    **sla_clock.HELPERS,
 }
 
 _BUILTINS = {**safe_builtins, **HELPERS}
@@ -231,6 +228,13 @@ _GUARDS = {
     "_binop_": _binop,
 }
 GUARD_NAMES = frozenset(_GUARDS)
+
+
+def provide(helpers: dict[str, Any]) -> None:
+    """Offer more helpers to every script and expression (the app hands the engine its domain's, such as the SLA
+    clocks, at start: the engine imports no domain package). Plain functions over plain data only."""
+    HELPERS.update(helpers)
+    _BUILTINS.update(helpers)
 
 
 def _first_line(errors: tuple[str, ...]) -> int | None:

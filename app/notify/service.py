@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import utcnow
-from app.engine.models import Job
 from app.identity.models import Group, User, membership
+from app.jobs.models import Job
 from app.notify.models import Notification
 
 SENDER = "Flowdesk <flowdesk@example.org>"

@@ -4,11 +4,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import worker
 from app.alerts import service as alerts
 from app.alerts.service import FIELDS
 from app.errors import Forbidden, ValidationFailed
 from app.http import get_db
+from app.jobs import service as jobs
 from app.web import bp
 
 
@@ -21,14 +21,14 @@ def _admin() -> None:
 @login_required
 def admin_jobs():
     _admin()
-    return render_template("admin_jobs.html", jobs=worker.failed_jobs(get_db()))
+    return render_template("admin_jobs.html", jobs=jobs.failed_jobs(get_db()))
 
 
 @bp.route("/admin/jobs/<int:job_id>/retry", methods=["POST"])
 @login_required
 def admin_retry_job(job_id):
     _admin()
-    worker.retry(get_db(), job_id=job_id, actor=current_user.username)
+    jobs.retry(get_db(), job_id=job_id, actor=current_user.username)
     flash(_("Job %(id)s will run again now.", id=job_id))
     return redirect(url_for("web.admin_jobs"))
 

@@ -7,14 +7,16 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.audit import paths
+from app import engine
 from app.audit import service as audit_log
 from app.audit.export import export_response
-from app.engine import service as engine
-from app.engine.xml import parse_xml
+from app.engine import parse_xml
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.http import get_db
-from app.tickets import service as tickets
+from app.reports import paths
+from app.tickets import access as ticket_access
+from app.tickets import comments as ticket_comments
+from app.tickets import sla as ticket_sla
 from app.web import bp
 
 READERS = ("auditor", "process_owner", "admin")
@@ -61,7 +63,7 @@ def audit_ticket(number):
     """The ticket's whole history and, for each of its instances, the diagram of its version with the path."""
     _reader()
     db = get_db()
-    ticket = tickets.get_ticket(db, user=current_user, number=number)
+    ticket = ticket_access.get_ticket(db, user=current_user, number=number)
     diagrams = []
     for instance_id in (ticket.instance_id, ticket.major_instance_id):
         instance = engine.get_instance(db, instance_id=instance_id) if instance_id else None
@@ -81,8 +83,8 @@ def audit_ticket(number):
         "audit_ticket.html",
         ticket=ticket,
         history=audit_log.history(db, ticket=ticket.number),
-        comments=tickets.comments(db, user=current_user, number=number),
-        sla_moments=tickets.sla_timeline(db, ticket=ticket),
+        comments=ticket_comments.comments(db, user=current_user, number=number),
+        sla_moments=ticket_sla.sla_timeline(db, ticket=ticket),
         diagrams=diagrams,
     )
 
@@ -93,7 +95,7 @@ def audit_ticket_export(number, fmt):
     _reader()
     if fmt not in ("csv", "json"):
         raise NotFound(f"no {fmt} export")
-    ticket = tickets.get_ticket(get_db(), user=current_user, number=number)
+    ticket = ticket_access.get_ticket(get_db(), user=current_user, number=number)
     events = audit_log.history(get_db(), ticket=ticket.number)
     return export_response(events, fmt=fmt, filename=f"{ticket.number}-history")
 

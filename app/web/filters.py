@@ -6,7 +6,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.tickets import service as tickets
+from app.tickets import sla as ticket_sla
 
 EVENT_LABELS = {
     "ticket_created": _l("Ticket raised"),
@@ -65,7 +65,7 @@ SLA_BADGES = {
 def sla_state(ticket) -> tuple[str, str]:
     """(css class, label) of a ticket's resolution clock: on track, past 75 % (amber), breached (red), paused
     while on hold, met once resolved in time."""
-    state = tickets.sla_state(ticket) if ticket is not None else None
+    state = ticket_sla.sla_state(ticket) if ticket is not None else None
     return SLA_BADGES[state] if state else ("", "")
 
 

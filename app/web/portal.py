@@ -8,7 +8,8 @@ from app.catalog import service as catalog
 from app.errors import NotFound, ValidationFailed
 from app.forms.render import coerce, render
 from app.http import get_db
-from app.tickets import service as tickets
+from app.tasks import service as tasks
+from app.tickets import intake, queries
 from app.web import bp
 
 INCIDENT_FIELDS = ("title", "description", "impact", "urgency", "service", "category", "caller")
@@ -16,9 +17,9 @@ INCIDENT_FIELDS = ("title", "description", "impact", "urgency", "service", "cate
 
 def _page(form: dict, errors: dict, status: int = 200):
     db = get_db()
-    mine = tickets.list_tickets(db, user=current_user, requester=current_user.username, limit=100)
-    waiting = tickets.open_tasks_for(db, user=current_user, limit=100)
-    related = tickets.tickets_by_number(db, numbers={t.business_key for t in waiting if t.business_key})
+    mine = queries.list_tickets(db, user=current_user, requester=current_user.username, limit=100)
+    waiting = tasks.open_tasks_for(db, user=current_user, limit=100)
+    related = queries.tickets_by_number(db, numbers={t.business_key for t in waiting if t.business_key})
     return render_template(
         "portal.html",
         tickets=mine,
@@ -47,7 +48,7 @@ def order(key):
     if request.method == "POST":
         data = coerce(item.form, request.form)
         try:
-            ticket = tickets.create_request(db, user=current_user, item=key, fields=data)
+            ticket = intake.create_request(db, user=current_user, item=key, fields=data)
         except ValidationFailed as err:
             errors, status = err.fields, 422
         else:
@@ -63,7 +64,7 @@ def report_incident():
     form = {name: request.form.get(name, "") for name in INCIDENT_FIELDS}
     values = {k: (v or None) for k, v in form.items()}
     try:
-        ticket = tickets.create_incident(get_db(), user=current_user, **values)
+        ticket = intake.create_incident(get_db(), user=current_user, **values)
     except ValidationFailed as err:
         return _page(form, err.fields, 422)
     flash(_("Incident %(number)s is reported. The service desk will pick it up.", number=ticket.number))

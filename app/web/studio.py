@@ -9,9 +9,8 @@ from flask import jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.engine import service as engine
-from app.engine.bundle import BundleError
-from app.engine.diff import diff
+from app import engine
+from app.engine import BundleError, diff
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.forms.render import render
 from app.http import get_db

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app.errors import ValidationFailed
 from app.forms.render import coerce, render
 from app.http import get_db
-from app.tickets import service as tickets
+from app.tickets import work as ticket_work
 from app.web import bp
 
 
@@ -15,12 +15,12 @@ from app.web import bp
 @login_required
 def task(task_id):
     db = get_db()
-    detail = tickets.get_task(db, user=current_user, task_id=task_id)
+    detail = ticket_work.get_task(db, user=current_user, task_id=task_id)
     data, errors, status = dict(detail.task.data or {}), {}, 200
     if request.method == "POST":
         data = coerce(detail.schema, request.form)
         try:
-            ticket, _next = tickets.complete_task(db, user=current_user, task_id=task_id, data=data)
+            ticket, _next = ticket_work.complete_task(db, user=current_user, task_id=task_id, data=data)
         except ValidationFailed as err:
             errors, status = err.fields, 422
         else:

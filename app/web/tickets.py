@@ -7,25 +7,31 @@ from flask_login import current_user, login_required
 from app.errors import ValidationFailed
 from app.http import get_db
 from app.notify import service as notify
-from app.tickets import service as tickets
+from app.tasks.access import may_work
+from app.tickets import access as ticket_access
+from app.tickets import comments as ticket_comments
+from app.tickets import intake, problems
+from app.tickets import sla as ticket_sla
+from app.tickets import watchers as ticket_watchers
+from app.tickets import work as ticket_work
 from app.web import bp
 
 
 def _page(number: str, comment_form: dict | None = None, errors: dict | None = None, status: int = 200):
     db = get_db()
-    ticket = tickets.get_ticket(db, user=current_user, number=number)
+    ticket = ticket_access.get_ticket(db, user=current_user, number=number)
     sees_tasks = current_user.sees_all_tickets or ticket.requester == current_user.username
-    open_tasks = tickets.ticket_tasks(db, user=current_user, number=number) if sees_tasks else []
-    history = tickets.history(db, user=current_user, number=number) if sees_tasks else []
+    open_tasks = ticket_work.ticket_tasks(db, user=current_user, number=number) if sees_tasks else []
+    history = ticket_comments.history(db, user=current_user, number=number) if sees_tasks else []
     return render_template(
         "ticket.html",
         ticket=ticket,
         open_tasks=open_tasks,
         history=history,
-        comments=tickets.comments(db, user=current_user, number=number),
-        sla_moments=tickets.sla_timeline(db, ticket=ticket) if sees_tasks else [],
-        watching=current_user.username in tickets.watchers(db, ticket=ticket),
-        may_work=lambda task: tickets.may_work(current_user, task),
+        comments=ticket_comments.comments(db, user=current_user, number=number),
+        sla_moments=ticket_sla.sla_timeline(db, ticket=ticket) if sees_tasks else [],
+        watching=current_user.username in ticket_watchers.watchers(db, ticket=ticket),
+        may_work=lambda task: may_work(current_user, task),
         comment_form=comment_form or {},
         errors=errors or {},
     ), status
@@ -43,7 +49,7 @@ def raise_problem(number):
     """An agent raises a problem from an incident; the incident is linked to it."""
     title = request.form.get("title", "")
     try:
-        problem = tickets.create_problem(
+        problem = intake.create_problem(
             get_db(),
             user=current_user,
             title=title,
@@ -60,7 +66,7 @@ def raise_problem(number):
 @login_required
 def link_problem(number):
     try:
-        tickets.link_to_problem(get_db(), user=current_user, number=number, problem_number=request.form.get("problem"))
+        problems.link_to_problem(get_db(), user=current_user, number=number, problem_number=request.form.get("problem"))
     except ValidationFailed as err:
         return _page(number, errors={f"link_{k}": v for k, v in err.fields.items()}, status=422)
     flash(_("%(number)s is linked to its problem.", number=number))
@@ -71,10 +77,10 @@ def link_problem(number):
 @login_required
 def watch(number):
     if request.form.get("stop"):
-        tickets.unwatch(get_db(), user=current_user, number=number)
+        ticket_watchers.unwatch(get_db(), user=current_user, number=number)
         flash(_("You no longer follow %(number)s.", number=number))
     else:
-        tickets.watch(get_db(), user=current_user, number=number)
+        ticket_watchers.watch(get_db(), user=current_user, number=number)
         flash(_("You follow %(number)s: its status changes reach you.", number=number))
     return redirect(url_for("web.ticket", number=number))
 
@@ -95,7 +101,7 @@ def notifications_read():
 @bp.route("/tickets/<number>/major", methods=["POST"])
 @login_required
 def declare_major(number):
-    tickets.declare_major(get_db(), user=current_user, number=number)
+    problems.declare_major(get_db(), user=current_user, number=number)
     flash(_("%(number)s is a major incident: the managers are asked to take charge.", number=number))
     return redirect(url_for("web.ticket", number=number))
 
@@ -105,7 +111,7 @@ def declare_major(number):
 def comment(number):
     form = {"body": request.form.get("body", ""), "visibility": request.form.get("visibility", "public")}
     try:
-        tickets.add_comment(get_db(), user=current_user, number=number, **form)
+        ticket_comments.add_comment(get_db(), user=current_user, number=number, **form)
     except ValidationFailed as err:
         return _page(number, form, err.fields, 422)
     flash(_("Your comment is added."))

@@ -1,44 +1,51 @@
-"""The background worker: leases due jobs (waiting timers, outbox mails) and runs each in its own transaction.
+"""Leasing and running due jobs, and what admins see of the ones that failed.
 
 Several workers may run at once (`flowdesk worker`, or the thread inside `flowdesk serve`): a job is
 leased with a compare-and-set UPDATE (FOR UPDATE SKIP LOCKED on PostgreSQL) and marked done in the same
-transaction that saves the instance, so it fires once; a worker that dies holding a lease only delays
-the job until the lease expires. A job that keeps failing is retried with backoff, then shown as failed.
+transaction as what it changed (an instance's new state), so it runs once; a worker that dies holding a lease
+only delays the job until the lease expires. A job that keeps failing is retried with backoff, then shown as
+failed. What a job of each kind does is registered by the app at start (`handle`).
 """
 
 import logging
 import os
-import socket
-import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.config import Settings
 from app.db import Database, utcnow
-from app.engine.models import Job
 from app.errors import Conflict, NotFound
-from app.notify import service as notify
-from app.tickets import service as tickets
+from app.jobs.models import Job
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 1.0
 # How long a leased job is a worker's before another may take it over (FLOWDESK_JOB_LEASE_SECONDS).
 LEASE = timedelta(seconds=float(os.environ.get("FLOWDESK_JOB_LEASE_SECONDS", "60")))
 MAX_ATTEMPTS = 5
 BATCH = 20
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+@dataclass(frozen=True)
+class Handler:
+    run: Callable[[Session, Job], None]
+    ready: Callable[[], bool]  # False: jobs of the kind wait (mails without a mail server)
 
 
-def _runnable():
-    """Jobs this worker can run: without a mail server, mails wait in the outbox."""
-    if Settings.from_env(secret_key="unused-by-worker").smtp_url:  # noqa: S106
-        return Job.kind.isnot(None)
-    return Job.kind != "mail"
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handle(kind: str, run: Callable[[Session, Job], None], *, ready: Callable[[], bool] = lambda: True) -> None:
+    """Say what runs the jobs of a kind (the app registers its handlers at start: the engine's timers, the
+    outbox's mails). A kind without a handler waits."""
+    _HANDLERS[kind] = Handler(run, ready)
+
+
+def runnable():
+    """The jobs this worker can run now: those of kinds with a handler that is ready."""
+    return Job.kind.in_(sorted(kind for kind, handler in _HANDLERS.items() if handler.ready()))
 
 
 def lease_due_jobs(database: Database, *, owner: str, limit: int = BATCH) -> list[int]:
@@ -48,7 +55,7 @@ def lease_due_jobs(database: Database, *, owner: str, limit: int = BATCH) -> lis
             (Job.status == "waiting") & (Job.due_at <= now),
             (Job.status == "running") & (Job.lease_until < now),  # its worker died: take it over
         )
-        & _runnable()
+        & runnable()
     )
     with database.unit_of_work() as db:
         candidates = select(Job.id).where(due).order_by(Job.due_at).limit(limit)
@@ -75,10 +82,7 @@ def run_job(database: Database, *, job_id: int, owner: str) -> bool:
             job = db.get(Job, job_id)
             if job is None or job.status != "running" or job.lease_owner != owner:
                 return False  # lost the lease meanwhile: another worker has it
-            if job.kind == "mail":
-                notify.send(job)
-            else:
-                tickets.timer_fired(db, instance_id=job.instance_id)
+            _HANDLERS[job.kind].run(db, job)
             job.status, job.updated_at, job.attempts = "done", utcnow(), job.attempts + 1
         return True
     except Exception as err:  # noqa: BLE001 - the job keeps the error for an admin to see and retry
@@ -96,36 +100,6 @@ def run_job(database: Database, *, job_id: int, owner: str) -> bool:
                     job.due_at = utcnow() + timedelta(seconds=2**job.attempts)
                 job.updated_at = utcnow()
         return False
-
-
-def run_once(database: Database, *, owner: str | None = None) -> int:
-    """Fire what is due; returns how many jobs ran."""
-    owner = owner or worker_name()
-    return sum(run_job(database, job_id=job_id, owner=owner) for job_id in lease_due_jobs(database, owner=owner))
-
-
-def run_forever(database: Database, stop: threading.Event) -> None:
-    owner = worker_name()
-    while not stop.is_set():
-        try:
-            ran = run_once(database, owner=owner)
-        except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
-            log.exception("worker iteration failed")
-            ran = 0
-        if not ran:
-            stop.wait(_idle_wait(database))
-
-
-def _idle_wait(database: Database) -> float:
-    """Nothing was due: sleep until the next job is (a timer may be created meanwhile, so at most a poll)."""
-    try:
-        with database.reading() as db:
-            soonest = db.scalar(select(func.min(Job.due_at)).where(Job.status == "waiting", _runnable()))
-    except Exception:  # noqa: BLE001 - fall back to polling
-        return POLL_SECONDS
-    if soonest is None:
-        return POLL_SECONDS
-    return min(POLL_SECONDS, max(0.02, (soonest - utcnow()).total_seconds()))
 
 
 # --- what admins see and do --------------------------------------------------------------------

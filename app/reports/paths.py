@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
-from app.engine.models import HumanTask, Job
+from app.jobs.models import Job
+from app.tasks.models import HumanTask
 
 PASSED = ("element_completed", "task_completed")
 

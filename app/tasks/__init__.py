@@ -1,0 +1,1 @@
+"""Human tasks as people see them: who may work one, claiming and releasing, completing, inboxes."""

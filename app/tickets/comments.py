@@ -1,0 +1,55 @@
+"""Comments and work notes on a ticket, and its history: who may write and read which.
+
+A requester's public reply to an incident waiting for the caller resumes it (message caller_replied)."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.errors import Forbidden, ValidationFailed
+from app.identity.service import Principal
+from app.tickets.access import get_ticket
+from app.tickets.coordination import deliver
+from app.tickets.intake import _text
+from app.tickets.journal import post_comment
+from app.tickets.models import Comment
+
+
+def add_comment(db: Session, *, user: Principal, number: str, body, visibility) -> Comment:
+    ticket = get_ticket(db, user=user, number=number)
+    fields: dict[str, list[str]] = {}
+    body = _text(fields, "body", body, required=True, limit=20_000)
+    if visibility not in ("public", "internal"):
+        fields.setdefault("visibility", []).append("Choose public or internal.")
+    if fields:
+        raise ValidationFailed("the comment has errors", fields)
+    if visibility == "internal" and not user.is_agent:
+        raise Forbidden("only agents write internal work notes")
+    if not (user.is_agent or ticket.requester == user.username):
+        raise Forbidden("only the requester and agents comment on a ticket")
+    comment = post_comment(db, ticket=ticket, author=user.username, body=body, visibility=visibility)
+    if (
+        visibility == "public"
+        and user.username == ticket.requester
+        and ticket.status == "On Hold"
+        and ticket.hold_reason == "awaiting_caller"
+        and ticket.instance_id
+    ):
+        deliver(db, ticket=ticket, name="caller_replied", payload={"reply": body}, actor=user.username)
+    return comment
+
+
+def comments(db: Session, *, user: Principal, number: str) -> list[Comment]:
+    ticket = get_ticket(db, user=user, number=number)
+    query = select(Comment).where(Comment.ticket_id == ticket.id).order_by(Comment.at, Comment.id)
+    if not user.is_agent and not user.has("auditor", "admin", "process_owner"):
+        query = query.where(Comment.visibility == "public")
+    return list(db.scalars(query))
+
+
+def history(db: Session, *, user: Principal, number: str):
+    ticket = get_ticket(db, user=user, number=number)
+    public_only = not user.has("agent", "auditor", "admin", "process_owner")
+    if public_only and ticket.requester != user.username:
+        raise Forbidden("the history is for agents, auditors and the requester")
+    return audit.history(db, ticket=ticket.number, public_only=public_only)
