@@ -10,7 +10,7 @@ from app import engine
 from app.audit import service as audit
 from app.audit.models import AuditEvent
 from app.engine import ProcessInstance, definitions, instances, runtime, serializer
-from app.engine.bundle import BundleError, read_directory, validate
+from app.engine.bundle import BundleError, build_specs, read_directory, validate
 from app.engine.cache import WorkflowCache
 from app.errors import Conflict
 from app.tasks.models import HumanTask
@@ -199,3 +199,39 @@ def test_the_audit_chain_detects_an_edited_row(database, mini):
 def test_validate_accepts_the_bundled_processes():
     for bundle in read_directory(Path(__file__).resolve().parent.parent):
         assert validate(bundle) == [], bundle.process_id
+
+
+LANE_WITH_GROUP_KEY = (
+    '<bpmn:lane id="lane_sd" name="Service desk"><bpmn:extensionElements><spiffworkflow:properties>'
+    '<spiffworkflow:property name="groupKey" value="service-desk"/></spiffworkflow:properties>'
+    "</bpmn:extensionElements>"
+)
+
+
+def _open_task_after_start(database, root) -> HumanTask:
+    deploy(database, root)
+    with database.unit_of_work() as db:
+        instance_id = engine.start(db, process_id="mini", data={"rounds": 0}, actor="sam").instance.id
+    with database.reader() as db:
+        task = db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))
+        return task.name, task.candidate_groups
+
+
+def test_a_task_in_the_service_desk_lane_is_offered_to_the_lanes_group_key(database, mini):
+    _replace(mini, '<bpmn:lane id="lane_sd" name="service-desk">', LANE_WITH_GROUP_KEY)
+    assert [validate(b) for b in read_directory(mini)] == [[]]
+    assert _open_task_after_start(database, mini) == ("Work", ["service-desk"])
+
+
+def test_a_lane_without_a_group_key_offers_its_tasks_to_the_group_of_its_name(database, mini):
+    _replace(mini, 'name="service-desk"', 'name="network-ops"')
+    assert _open_task_after_start(database, mini) == ("Work", ["network-ops"])
+
+
+def test_the_bundled_lanes_are_named_for_people_and_carry_their_group_keys():
+    bundles = {b.process_id: b for b in read_directory(Path(__file__).resolve().parent.parent)}
+    spec, _ = build_specs(bundles["incident"])
+    expected = {"diagnose": "service-desk", "decide_routing": "second-level", "investigate_l3": "infrastructure-l3"}
+    assert {name: spec.task_specs[name].lane for name in expected} == expected
+    text = bundles["incident"].files["incident.bpmn"]
+    assert 'name="Service desk"' in text and 'name="service-desk"' not in text

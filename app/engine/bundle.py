@@ -15,7 +15,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser, SpiffProcessParser
 
 from app.engine.sandbox import SandboxError, check_compiles
 from app.engine.xml import XmlError, parse_xml
@@ -333,9 +333,47 @@ def _check_scripts(tree: etree._Element, file: str) -> list[Problem]:
     return problems
 
 
+GROUP_KEY_PROPERTY = "groupKey"
+
+
+class LaneGroupProcessParser(SpiffProcessParser):
+    """A process parser that gives each task the group key of its lane as the task spec's `lane`.
+
+    A lane is named for people ("Service desk") and carries the group whose members work its tasks in the
+    spiffworkflow property groupKey ("service-desk"). A lane without that property (models from elsewhere)
+    keeps its name as the group, which is what SpiffWorkflow does on its own."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lane_groups = _lane_groups(self.document_root)
+
+    def get_lane_name(self, node_id):
+        return self.lane_groups.get(node_id, super().get_lane_name(node_id))
+
+
+def _lane_groups(root: etree._Element) -> dict[str, str]:
+    """Flow node id -> the group key of the lane it is in, for the lanes that declare one."""
+    groups = {}
+    for lane in root.iterfind(".//bpmn:lane", NS):
+        key = lane.xpath(
+            "string(bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
+            f"[@name='{GROUP_KEY_PROPERTY}']/@value)",
+            namespaces=NS,
+        ).strip()
+        if key:
+            for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+                if ref.text and ref.text.strip():
+                    groups[ref.text.strip()] = key
+    return groups
+
+
+class FlowdeskBpmnParser(SpiffBpmnParser):
+    PROCESS_PARSER_CLASS = LaneGroupProcessParser
+
+
 def build_specs(bundle: Bundle):
     """Parse the bundle into SpiffWorkflow specs (the workflow spec and its subprocess specs)."""
-    parser = SpiffBpmnParser()
+    parser = FlowdeskBpmnParser()
     for name, text in bundle.files.items():
         if name.endswith(".dmn"):
             parser.add_dmn_xml(parse_xml(text, filename=name), filename=name)
