@@ -55,6 +55,36 @@ READ_ONLY = "read_only"  # in a session's info: made by Database.reader()
 PING_AFTER_IDLE = 1.0  # seconds
 
 
+# The unique keys whose violation means two transactions did the same thing at once (a lost race, HTTP 409):
+# the first ticket of a kind numbered twice, a ticket followed twice, an alert opened twice, a version deployed
+# twice. Any other integrity error is a defect and is not dressed up as a race.
+RACE_KEYS = frozenset(
+    {"pk_ticket_counter", "uq_ticket_watcher", "uq_alert_link_open_fingerprint", "uq_process_definition_process_id"}
+)
+
+
+def lost_race(error: exc.IntegrityError) -> bool:
+    """Whether the integrity error is the violation of a key in RACE_KEYS (PostgreSQL names the constraint;
+    SQLite names the table and columns of a unique key)."""
+    name = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if name is not None:
+        return name in RACE_KEYS
+    message = str(error.orig)
+    if not message.startswith("UNIQUE constraint failed: "):
+        return False
+    return message.removeprefix("UNIQUE constraint failed: ") in _sqlite_race_keys()
+
+
+def _sqlite_race_keys() -> set[str]:
+    """How SQLite names the race keys: "table.column, table.column"."""
+    keys = set()
+    for table in Base.metadata.tables.values():
+        for key in [*table.constraints, *table.indexes]:
+            if key.name in RACE_KEYS:
+                keys.add(", ".join(f"{table.name}.{column.name}" for column in key.columns))
+    return keys
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -3,9 +3,8 @@
 from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from app.db import Database
+from app.db import Database, lost_race
 from app.errors import LOST_RACE, Conflict, ServiceError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -23,15 +22,18 @@ def get_db() -> Session:
 
 
 def commit() -> None:
-    """Commit the request's changes now; a lost race becomes a Conflict (HTTP 409)."""
+    """Commit the request's changes now; a lost race (a race key violated, a deadlock, a serialization failure)
+    becomes a Conflict (HTTP 409). The engine's store checks the instance's version itself."""
     session = g.get("db")
     if session is None:
         return
     try:
         session.commit()
-    except (StaleDataError, IntegrityError) as err:
+    except IntegrityError as err:
         session.rollback()
-        raise Conflict(LOST_RACE) from err
+        if lost_race(err):
+            raise Conflict(LOST_RACE) from err
+        raise
     except OperationalError as err:
         session.rollback()
         if "deadlock" in str(err).lower() or "could not serialize" in str(err).lower():
