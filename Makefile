@@ -5,7 +5,7 @@ FLOWDESK := $(VENV)/bin/flowdesk
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 ACCEPTANCE := $(addprefix ../shared/acceptance/,test_incidents.py test_processes.py test_alerts.py test_problems.py test_requests.py)
 
-.PHONY: install run lint format test test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench messages chromium assets crash
+.PHONY: install run lint format test test-fast test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench messages chromium assets crash
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -24,12 +24,20 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) tools/code_shape.py app
 
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 test: lint test-sqlite test-pg acceptance acceptance-pg
+
+# The suite without the browser, cluster and slow tests, on SQLite: what to run before each commit (CI runs `test`).
+test-fast: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q -m "not browser and not cluster and not slow"
 
 test-sqlite: install chromium
 	FLOWDESK_REQUIRE_FLOW_COVERAGE=1 $(PY) -m pytest -q

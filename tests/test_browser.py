@@ -18,7 +18,10 @@ playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
 CHROMIUM = os.environ.get("FLOWDESK_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -98,6 +98,7 @@ def _round(database, instance_id: int) -> tuple[int, int]:
         return len(outcome.instance.state), len(workflow.get_tasks())
 
 
+@pytest.mark.slow
 def test_six_hundred_rounds_keep_the_state_bounded(database, mini):
     deploy(database, mini)
     with database.unit_of_work() as db:

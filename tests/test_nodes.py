@@ -31,7 +31,10 @@ from app.engine import ProcessInstance
 from app.jobs.models import Job
 from tests.conftest import PG_URL, free_port
 
-pytestmark = pytest.mark.skipif(not PG_URL, reason="several nodes need PostgreSQL (FLOWDESK_TEST_DATABASE_URL)")
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.skipif(not PG_URL, reason="several nodes need PostgreSQL (FLOWDESK_TEST_DATABASE_URL)"),
+]
 BIN = Path(sys.executable).parent
 TIMERS = Path(__file__).parent / "data" / "timers"
 LEASE_SECONDS = "3"

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
@@ -35,6 +36,7 @@ def _state(database, number):
         return metrics["bytes"], metrics["tasks"], metrics["round"]
 
 
+@pytest.mark.slow
 def test_six_hundred_rejection_rounds_keep_state_and_tree_bounded(database):
     with database.unit_of_work() as db:
         number = intake.create_incident(
@@ -55,6 +57,7 @@ def test_six_hundred_rejection_rounds_keep_state_and_tree_bounded(database):
         assert db.scalar(select(func.count()).select_from(ProcessInstance)) == 1
 
 
+@pytest.mark.slow
 def test_six_hundred_stakeholder_updates_keep_state_and_tree_bounded(database):
     """A timer cycle adds a branch each time it fires; the engine drops the finished ones."""
     start = datetime(2026, 11, 23, 9, tzinfo=UTC)

@@ -144,6 +144,7 @@ def test_a_lease_left_by_a_dead_worker_is_taken_over(database, tmp_path):
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="serve is exercised once, on SQLite; PostgreSQL runs the same worker code")
+@pytest.mark.slow
 def test_a_timer_due_in_two_seconds_fires_within_five_under_serve(tmp_path):
     env = dict(os.environ, FLOWDESK_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", FLOWDESK_SECRET_KEY="t")
     exe = str(Path(os.sys.executable).with_name("flowdesk"))

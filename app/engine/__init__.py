@@ -22,7 +22,7 @@ from app.engine.definitions import (
     instance_counts,
     latest_definition,
 )
-from app.engine.diff import diff
+from app.engine.diff import diff as diagram_diff
 from app.engine.instances import (
     complete,
     deliver,
@@ -65,7 +65,7 @@ __all__ = [
     "deploy_bpmn",
     "deploy_bundle",
     "deploy_directory",
-    "diff",
+    "diagram_diff",
     "edited_bundle",
     "fire_timers",
     "form_document",

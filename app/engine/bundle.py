@@ -14,16 +14,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser, SpiffProcessParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from app.engine.parser import build_specs
 from app.engine.sandbox import SandboxError, check_compiles
-from app.engine.xml import XmlError, parse_xml
+from app.engine.xml import NS, XmlError, parse_xml
 
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
 DMN_NS = {"dmn": "*"}
 EXPRESSION_PROPERTIES = ("candidateGroupsExpression", "assigneeExpression", "dueExpression", "titleExpression")
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
@@ -166,7 +162,6 @@ def with_new_bpmn(previous: Bundle, bpmn_text: str) -> Bundle:
 
 def validate(bundle: Bundle) -> list[Problem]:
     """Every problem found in the bundle; an empty list means it can be deployed."""
-    problems: list[Problem] = []
     bpmn_name = bundle.bpmn_file
     try:
         tree = parse_xml(bundle.files[bpmn_name], filename=bpmn_name)
@@ -178,15 +173,35 @@ def validate(bundle: Bundle) -> list[Problem]:
         return [
             Problem(bpmn_name, None, f"the file must define executable process {bundle.process_id} (found {found})")
         ]
-    problems += _check_references(tree, bpmn_name)
+    problems = [
+        *_check_references(tree, bpmn_name),
+        *_check_schema(tree, bpmn_name),
+        *_check_forms(tree, bundle, bpmn_name),
+        *_check_decisions(tree, bundle, bpmn_name),
+        *_check_scripts(tree, bpmn_name),
+    ]
+    if problems:
+        return problems
     try:
-        VALIDATOR.validate(tree, bpmn_name)
+        build_specs(bundle)
     except ValidationException as err:
-        problems.append(
-            Problem(bpmn_name, err.id or None, str(err.args[0] if err.args else err), err.line_number or None)
-        )
-    problems += _check_forms(tree, bundle, bpmn_name)
-    dmn_trees = {}
+        message = str(err.args[0] if err.args else err)
+        return [Problem(err.file_name or bpmn_name, err.id or None, message, err.line_number or None)]
+    return []
+
+
+def _check_schema(tree: etree._Element, file: str) -> list[Problem]:
+    """The BPMN XSD, as SpiffWorkflow's validator applies it."""
+    try:
+        VALIDATOR.validate(tree, file)
+    except ValidationException as err:
+        return [Problem(file, err.id or None, str(err.args[0] if err.args else err), err.line_number or None)]
+    return []
+
+
+def _check_decisions(tree: etree._Element, bundle: Bundle, file: str) -> list[Problem]:
+    """The bundle's decision tables parse and check, and every business rule task calls one of them."""
+    problems, dmn_trees = [], {}
     for name, text in bundle.files.items():
         if name.endswith(".dmn"):
             try:
@@ -200,17 +215,9 @@ def validate(bundle: Bundle) -> list[Problem]:
         called = task.findtext(".//spiffworkflow:calledDecisionId", namespaces=NS)
         if not called or called.strip() not in known:
             problems.append(
-                Problem(bpmn_name, task.get("id"), f"calls decision {called!r}, which no decision table defines")
+                Problem(file, task.get("id"), f"calls decision {called!r}, which no decision table defines")
             )
-    problems += _check_scripts(tree, bpmn_name)
-    if problems:
-        return problems
-    try:
-        build_specs(bundle)
-    except ValidationException as err:
-        message = str(err.args[0] if err.args else err)
-        return [Problem(err.file_name or bpmn_name, err.id or None, message, err.line_number or None)]
-    return []
+    return problems
 
 
 def _check_references(tree: etree._Element, file: str) -> list[Problem]:
@@ -223,14 +230,17 @@ def _check_references(tree: etree._Element, file: str) -> list[Problem]:
                 problems.append(
                     Problem(file, flow.get("id"), f"{attr} {ref!r} names no element of the diagram", flow.sourceline)
                 )
-    for el in tree.iter():
-        if isinstance(el.tag, str) and el.get("default") and el.get("default") not in ids:
+    return problems + _check_defaults_and_names(tree, file, ids)
+
+
+def _check_defaults_and_names(tree: etree._Element, file: str, ids: set[str]) -> list[Problem]:
+    problems = []
+    for el in (el for el in tree.iter() if isinstance(el.tag, str)):
+        if el.get("default") and el.get("default") not in ids:
             problems.append(
                 Problem(file, el.get("id"), f"default flow {el.get('default')!r} does not exist", el.sourceline)
             )
-    for el in tree.iter():
-        named = isinstance(el.tag, str) and _local(el.tag) in NAMED_ELEMENTS
-        if named and not (el.get("name") or "").strip():
+        if _local(el.tag) in NAMED_ELEMENTS and not (el.get("name") or "").strip():
             problems.append(Problem(file, el.get("id"), "every element needs a name a person can read", el.sourceline))
     return problems
 
@@ -331,66 +341,3 @@ def _check_scripts(tree: etree._Element, file: str) -> list[Problem]:
         if prop.get("name") in EXPRESSION_PROPERTIES and (prop.get("value") or "").strip():
             _compile(problems, file, _owner_id(prop), prop.get("name"), prop.get("value"), "eval")
     return problems
-
-
-GROUP_KEY_PROPERTY = "groupKey"
-
-
-class LaneGroupProcessParser(SpiffProcessParser):
-    """A process parser that gives each task the group key of its lane as the task spec's `lane`.
-
-    A lane is named for people ("Service desk") and carries the group whose members work its tasks in the
-    spiffworkflow property groupKey ("service-desk"). A lane without that property (models from elsewhere)
-    keeps its name as the group, which is what SpiffWorkflow does on its own."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.lane_groups = _lane_groups(self.document_root)
-
-    def get_lane_name(self, node_id):
-        return self.lane_groups.get(node_id, super().get_lane_name(node_id))
-
-
-def _lane_groups(root: etree._Element) -> dict[str, str]:
-    """Flow node id -> the group key of the lane it is in, for the lanes that declare one."""
-    groups = {}
-    for lane in root.iterfind(".//bpmn:lane", NS):
-        key = lane.xpath(
-            "string(bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
-            f"[@name='{GROUP_KEY_PROPERTY}']/@value)",
-            namespaces=NS,
-        ).strip()
-        if key:
-            for ref in lane.iterfind("bpmn:flowNodeRef", NS):
-                if ref.text and ref.text.strip():
-                    groups[ref.text.strip()] = key
-    return groups
-
-
-class FlowdeskBpmnParser(SpiffBpmnParser):
-    PROCESS_PARSER_CLASS = LaneGroupProcessParser
-
-
-def build_specs(bundle: Bundle):
-    """Parse the bundle into SpiffWorkflow specs (the workflow spec and its subprocess specs)."""
-    parser = FlowdeskBpmnParser()
-    for name, text in bundle.files.items():
-        if name.endswith(".dmn"):
-            parser.add_dmn_xml(parse_xml(text, filename=name), filename=name)
-    parser.add_bpmn_xml(parse_xml(bundle.files[bundle.bpmn_file], filename=bundle.bpmn_file), filename=bundle.bpmn_file)
-    spec = parser.get_spec(bundle.process_id)
-    subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
-    for process_spec in [spec, *subprocess_specs.values()]:
-        _connect_loop_children(process_spec)
-    return spec, subprocess_specs
-
-
-def _connect_loop_children(process_spec) -> None:
-    """A multi-instance task hears of its children's completion through an event that SpiffWorkflow connects
-    when it creates the first child. A spec parsed in another process (another app node or worker) has not
-    seen that, so connect it up front, as SpiffWorkflow's own spec deserializer does."""
-    for task_spec in process_spec.task_specs.values():
-        if isinstance(task_spec, LoopTask):
-            child_spec = process_spec.task_specs[task_spec.task_spec]
-            if not child_spec.completed_event.is_connected(task_spec.merge_child):
-                child_spec.completed_event.connect(task_spec.merge_child)

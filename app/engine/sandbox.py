@@ -86,26 +86,40 @@ def _too_wide(spec: str) -> bool:
     return any(int(number) > MAX_WIDTH for number in _WIDTHS.findall(spec))
 
 
-def _binop(symbol: str, left: Any, right: Any) -> Any:
-    if symbol == "%":
-        if isinstance(left, str):
-            for width, precision in _PERCENT_FIELD.findall(left):
-                if "*" in (width, precision) or _too_wide(width + " " + precision):
-                    raise SandboxError(f"format widths above {MAX_WIDTH} are not allowed")
-        return operator.mod(left, right)
-    if symbol == "**":
-        big = isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
-        if big and right * max(1, abs(left).bit_length()) > MAX_INT_BITS:
-            raise SandboxError("number too large")
-        return operator.pow(left, right)
-    if symbol == "<<":
-        if isinstance(right, int) and right > MAX_INT_BITS:
-            raise SandboxError("number too large")
-        return operator.lshift(left, right)
+def _checked_mod(left: Any, right: Any) -> Any:
+    if isinstance(left, str):
+        for width, precision in _PERCENT_FIELD.findall(left):
+            if "*" in (width, precision) or _too_wide(width + " " + precision):
+                raise SandboxError(f"format widths above {MAX_WIDTH} are not allowed")
+    return operator.mod(left, right)
+
+
+def _checked_pow(left: Any, right: Any) -> Any:
+    big = isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
+    if big and right * max(1, abs(left).bit_length()) > MAX_INT_BITS:
+        raise SandboxError("number too large")
+    return operator.pow(left, right)
+
+
+def _checked_lshift(left: Any, right: Any) -> Any:
+    if isinstance(right, int) and right > MAX_INT_BITS:
+        raise SandboxError("number too large")
+    return operator.lshift(left, right)
+
+
+def _checked_mul(left: Any, right: Any) -> Any:
     for seq, times in ((left, right), (right, left)):
         if _size(seq) and isinstance(times, int) and _size(seq) * times > MAX_SEQUENCE:
             raise SandboxError("sequence too large")
     return operator.mul(left, right)
+
+
+# The operators that could allocate without bound, each with its guard (the rest are not rewritten).
+_CHECKED = {"%": _checked_mod, "**": _checked_pow, "<<": _checked_lshift, "*": _checked_mul}
+
+
+def _binop(symbol: str, left: Any, right: Any) -> Any:
+    return _CHECKED[symbol](left, right)
 
 
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {

@@ -15,7 +15,8 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from app.engine import sandbox
-from app.engine.bundle import Bundle, build_specs
+from app.engine.bundle import Bundle
+from app.engine.parser import build_specs
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):

@@ -2,6 +2,12 @@
 
 from lxml import etree
 
+# The namespaces of the BPMN documents Flowdesk reads.
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+
 MAX_XML_BYTES = 2_000_000
 
 

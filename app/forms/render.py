@@ -87,29 +87,14 @@ def _form_errors(messages: list[str]) -> Markup:
 def _field(name, prop, ui, value, messages, required, conditions) -> Markup:
     field_id = f"field-{name}"
     label = prop.get("title") or _humanise(name)
-    help_texts = [t for t in (prop.get("description"), ui.get("ui:help")) if t]
-    if _kind(prop) == "array":
-        help_texts.append(_("One per line."))
-    if conditions and not required:
-        help_texts.append(_("Required when %(condition)s.", condition=_(" or ").join(conditions)))
-    described = []
-    help_html = Markup("")
-    if help_texts:
-        described.append(f"{field_id}-help")
-        help_html = Markup('<p class="help" id="{}">{}</p>').format(f"{field_id}-help", " ".join(help_texts))
-    error_html = Markup("")
-    if messages:
-        described.append(f"{field_id}-error")
-        error_html = Markup('<p class="field-error" id="{}">{}</p>').format(f"{field_id}-error", " ".join(messages))
+    help_html, error_html, described = _help_and_error(field_id, prop, ui, messages, required, conditions)
     attrs = {
         "aria-describedby": " ".join(described) or None,
         "aria-invalid": "true" if messages else None,
         "required": required,
     }
     marker = Markup(' <span class="required" aria-hidden="true">*</span>') if required else Markup("")
-    widget = ui.get("ui:widget")
-    choices = _choices(prop)
-    kind = _kind(prop)
+    widget, choices, kind = ui.get("ui:widget"), _choices(prop), _kind(prop)
     if kind == "boolean":
         choices = [(True, _("Yes")), (False, _("No"))]
         widget = widget or "radio"
@@ -125,33 +110,55 @@ def _field(name, prop, ui, value, messages, required, conditions) -> Markup:
             " has-error" if messages else "", field_id, legend, help_html, inputs, error_html
         )
     label_html = Markup('<label for="{}">{}{}</label>').format(field_id, label, marker)
+    control = _control(field_id, name, prop, ui, value, attrs, choices, kind, widget)
+    return Markup('<div class="field{}">{}{}{}{}</div>').format(
+        " has-error" if messages else "", label_html, help_html, control, error_html
+    )
+
+
+def _help_and_error(field_id, prop, ui, messages, required, conditions) -> tuple[Markup, Markup, list[str]]:
+    """The field's help line and error line, and the ids its control is described by."""
+    help_texts = [t for t in (prop.get("description"), ui.get("ui:help")) if t]
+    if _kind(prop) == "array":
+        help_texts.append(_("One per line."))
+    if conditions and not required:
+        help_texts.append(_("Required when %(condition)s.", condition=_(" or ").join(conditions)))
+    described = []
+    help_html = error_html = Markup("")
+    if help_texts:
+        described.append(f"{field_id}-help")
+        help_html = Markup('<p class="help" id="{}">{}</p>').format(f"{field_id}-help", " ".join(help_texts))
+    if messages:
+        described.append(f"{field_id}-error")
+        error_html = Markup('<p class="field-error" id="{}">{}</p>').format(f"{field_id}-error", " ".join(messages))
+    return help_html, error_html, described
+
+
+def _control(field_id, name, prop, ui, value, attrs, choices, kind, widget) -> Markup:
+    """The control of a field that is not a set of radio buttons: a list, a text area or an input."""
     if choices is not None:
         options = Markup('<option value="">{}</option>').format(_("Choose…"))
         options += Markup("").join(
             Markup('<option value="{}"{}>{}</option>').format(_encode(v), Markup(" selected") if v == value else "", t)
             for v, t in choices
         )
-        control = Markup('<select id="{}" name="{}"{}>{}</select>').format(field_id, name, _attrs(attrs), options)
-    elif kind == "array":
+        return Markup('<select id="{}" name="{}"{}>{}</select>').format(field_id, name, _attrs(attrs), options)
+    if kind == "array":
         lines = "\n".join(map(str, value)) if isinstance(value, list) else ("" if value is None else value)
-        control = Markup('<textarea id="{}" name="{}" rows="4"{}{}>{}</textarea>').format(
+        return Markup('<textarea id="{}" name="{}" rows="4"{}{}>{}</textarea>').format(
             field_id, name, _attrs(attrs), _placeholder(ui), lines
         )
-    elif widget == "textarea":
-        control = Markup('<textarea id="{}" name="{}" rows="5"{}{}>{}</textarea>').format(
+    if widget == "textarea":
+        return Markup('<textarea id="{}" name="{}" rows="5"{}{}>{}</textarea>').format(
             field_id, name, _attrs(attrs), _placeholder(ui), "" if value is None else value
         )
-    else:
-        input_type = {"integer": "number", "number": "number"}.get(kind) or {
-            "email": "email",
-            "date": "date",
-            "date-time": "datetime-local",
-        }.get(prop.get("format"), "text")
-        control = Markup('<input id="{}" name="{}" type="{}" value="{}"{}{}>').format(
-            field_id, name, input_type, "" if value is None else value, _attrs(attrs), _placeholder(ui)
-        )
-    return Markup('<div class="field{}">{}{}{}{}</div>').format(
-        " has-error" if messages else "", label_html, help_html, control, error_html
+    input_type = {"integer": "number", "number": "number"}.get(kind) or {
+        "email": "email",
+        "date": "date",
+        "date-time": "datetime-local",
+    }.get(prop.get("format"), "text")
+    return Markup('<input id="{}" name="{}" type="{}" value="{}"{}{}>').format(
+        field_id, name, input_type, "" if value is None else value, _attrs(attrs), _placeholder(ui)
     )
 
 

@@ -26,22 +26,35 @@ def sla_state(ticket: Ticket, *, now: datetime | None = None) -> str | None:
 
 def sla_timeline(db: Session, *, ticket: Ticket) -> list[tuple]:
     """The resolution clock's story from the audit log: (when, what) with what one of started, paused,
-    resumed, warned, breached, met."""
+    resumed, warned, breached, met, resolved late."""
     if ticket.resolution_due is None:
         return []
     moments = [(ticket.created_at, "started")]
     for event in audit.history(db, ticket=ticket.number, public_only=False):
-        status = (event.changes or {}).get("status")
-        if event.kind == "sla_warning":
-            moments.append((event.at, "warned"))
-        elif event.kind == "sla_breached":
-            moments.append((event.at, "breached"))
-        elif status and status[1] == "On Hold":
-            moments.append((event.at, "paused"))
-        elif status and status[0] == "On Hold":
-            moments.append((event.at, "resumed"))
-        elif status and status[1] == "Resolved":
-            moments.append((event.at, "met" if event.at <= ticket.resolution_due else "resolved late"))
-        elif status and status[0] == "Resolved" and status[1] != "Closed":
-            moments.append((event.at, "resumed"))
+        moment = _moment(event.kind, (event.changes or {}).get("status"))
+        if moment == "resolved":
+            moment = "met" if event.at <= ticket.resolution_due else "resolved late"
+        if moment:
+            moments.append((event.at, moment))
     return moments
+
+
+_SLA_EVENTS = {"sla_warning": "warned", "sla_breached": "breached"}
+
+
+def _moment(kind: str, status: list | None) -> str | None:
+    """What an audit event means for the resolution clock, if anything."""
+    if kind in _SLA_EVENTS:
+        return _SLA_EVENTS[kind]
+    if not status:
+        return None
+    before, after = status
+    if after == "On Hold":
+        return "paused"
+    if before == "On Hold":
+        return "resumed"
+    if after == "Resolved":
+        return "resolved"
+    if before == "Resolved" and after != "Closed":
+        return "resumed"
+    return None

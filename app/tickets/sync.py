@@ -39,45 +39,62 @@ def status_of(outcome: Outcome) -> str | None:
 
 
 def sync(db: Session, ticket: Ticket, outcome: Outcome, *, initial: bool = False) -> None:
+    """Bring the ticket's columns in step with the outcome, run its elements' ticket events, and record and tell
+    what changed (no status mail for a ticket's first run: its creation mail says it)."""
+    now = utcnow()
+    status = status_of(outcome)
+    wanted = {
+        **_status_columns(ticket, status, now),
+        **_data_columns(outcome.data, status or ticket.status),
+        **_assignment(outcome),
+    }
     changes: dict[str, list] = {}
-
-    def put(name, value):
+    for name, value in wanted.items():
         old = getattr(ticket, name)
         if old != value:
             changes[name] = [old, value]
             setattr(ticket, name, value)
-
-    now = utcnow()
-    status, data = status_of(outcome), outcome.data
-    if status:
-        previous = ticket.status
-        put("status", status)
-        if status == "Resolved" and previous != "Resolved":
-            put("resolved_at", now)
-        elif status in ("In Progress", "New", "On Hold") and ticket.resolved_at is not None:
-            put("resolved_at", None)
-        if status == "Closed":
-            put("closed_at", now)
-    clock = data.get("sla")
-    if isinstance(clock, dict):
-        for name, value in _sla_columns(clock, data).items():
-            put(name, value)
-    for name in SYNCED_FIELDS:
-        if name in data and data[name] is not None:
-            put(name, data[name])
-    if "hold_reason" in data and ticket.status != "On Hold":
-        put("hold_reason", None)
-    agent_task = next((t for t in outcome.open_tasks if t.candidate_groups), None)
-    if agent_task is not None:
-        put("assignment_group", agent_task.candidate_groups[0])
-        put("assignee", agent_task.assignee)
     done_by = outcome.completed_task.actor if outcome.completed_task is not None else None
     for step in outcome.steps:
         if step.properties.get(EVENT):
             ticket_event(db, ticket, step.properties[EVENT], step.data, actor=done_by)
-    if not changes:
-        return
-    ticket.updated_at = now
+    if changes:
+        ticket.updated_at = now
+        _announce(db, ticket, changes, initial=initial)
+
+
+def _status_columns(ticket: Ticket, status: str | None, now: datetime) -> dict:
+    if not status:
+        return {}
+    columns: dict = {"status": status}
+    if status == "Resolved" and ticket.status != "Resolved":
+        columns["resolved_at"] = now
+    elif status in ("In Progress", "New", "On Hold") and ticket.resolved_at is not None:
+        columns["resolved_at"] = None
+    if status == "Closed":
+        columns["closed_at"] = now
+    return columns
+
+
+def _data_columns(data: dict, status: str) -> dict:
+    """The columns the process data keeps: the SLA clock's moments and the synced fields."""
+    clock = data.get("sla")
+    columns = _sla_columns(clock, data) if isinstance(clock, dict) else {}
+    columns.update({name: data[name] for name in SYNCED_FIELDS if data.get(name) is not None})
+    if "hold_reason" in data and status != "On Hold":
+        columns["hold_reason"] = None
+    return columns
+
+
+def _assignment(outcome: Outcome) -> dict:
+    """The group and person of the first waiting task offered to a group (a requester's task is not)."""
+    agent_task = next((t for t in outcome.open_tasks if t.candidate_groups), None)
+    if agent_task is None:
+        return {}
+    return {"assignment_group": agent_task.candidate_groups[0], "assignee": agent_task.assignee}
+
+
+def _announce(db: Session, ticket: Ticket, changes: dict, *, initial: bool) -> None:
     if "status" in changes and not initial:
         change = uuid4().hex
         people = [ticket.requester, *watchers(db, ticket=ticket)]
@@ -87,9 +104,8 @@ def sync(db: Session, ticket: Ticket, outcome: Outcome, *, initial: bool = False
     for public in (True, False):
         part = {k: v for k, v in changes.items() if (k in PUBLIC_FIELDS) == public}
         if part:
-            journal.record(
-                db, ticket, kind="ticket_updated", actor=None, changes=journal.iso_changes(part), public=public
-            )
+            changes_iso = journal.iso_changes(part)
+            journal.record(db, ticket, kind="ticket_updated", actor=None, changes=changes_iso, public=public)
 
 
 def _sla_columns(clock: dict, data: dict) -> dict:

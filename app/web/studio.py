@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import engine
-from app.engine import BundleError, diff
+from app.engine import BundleError, diagram_diff
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.forms.render import render
 from app.http import get_db
@@ -150,7 +150,7 @@ def studio_diff(process_id):
     older = _version(process_id, request.args.get("from", type=int) or 0)
     newer = _version(process_id, request.args.get("to", type=int) or 0)
     old_xml, new_xml = older.files[older.bpmn_file], newer.files[newer.bpmn_file]
-    changes = diff(old_xml, new_xml)
+    changes = diagram_diff(old_xml, new_xml)
     return render_template(
         "studio_diff.html",
         process_id=process_id,
