@@ -113,6 +113,8 @@ def _problems(error: ValidationError) -> list[tuple[str, str]]:
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = error.schema.get("properties", {})
         return [(field_name([*path, n]), _("No such field.")) for n in error.instance if n not in known]
+    if error.validator == "type" and ("enum" in error.schema or "const" in error.schema):
+        return []  # the choices' own error says what is accepted
     if error.context and _choices(error) is None:
         # oneOf / anyOf of schemas: what each branch found wrong, at the branch's own field.
         return [problem for item in error.context for problem in _problems(item)]

@@ -18,10 +18,33 @@ from app.errors import Forbidden, NotFound, ValidationFailed
 from app.identity.service import Principal
 from app.tickets import coordination, intake, journal
 from app.tickets.models import Ticket
+from app.validation import NOT_BLANK, validate
 
 REOPEN_WINDOW = timedelta(minutes=30)
 FIELDS = ("impact", "urgency", "service", "ci", "category")
 LEVELS = ("high", "medium", "low")
+# What is read of a webhook, also the API's published request body; Alertmanager's other fields are ignored.
+WEBHOOK = {
+    "type": "object",
+    "required": ["version", "alerts"],
+    "properties": {
+        "version": {"const": "4"},
+        "status": {"type": "string"},
+        "alerts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["status", "fingerprint"],
+                "properties": {
+                    "status": {"type": "string", "enum": ["firing", "resolved"]},
+                    "fingerprint": {"type": "string", "pattern": NOT_BLANK, "maxLength": 128},
+                    "labels": {"type": "object"},
+                    "annotations": {"type": "object"},
+                },
+            },
+        },
+    },
+}
 # The rules a new installation starts with (migration 0012 wrote the same); admins edit them in /admin/alerts.
 DEFAULT_RULES = [
     ("severity", "critical", "impact", "high"),
@@ -98,26 +121,6 @@ class WebhookResult:
     resolved: list[str] = field(default_factory=list)
 
 
-def _check(payload: object) -> list[dict]:
-    if not isinstance(payload, dict):
-        raise ValidationFailed("the body must be an Alertmanager webhook object", {"body": ["Expected an object."]})
-    fields: dict[str, list[str]] = {}
-    if str(payload.get("version")) != "4":
-        fields["version"] = ["Only version 4 of the Alertmanager webhook is understood."]
-    alerts = payload.get("alerts")
-    if not isinstance(alerts, list):
-        fields["alerts"] = ["Expected a list of alerts."]
-        alerts = []
-    for i, alert in enumerate(alerts):
-        if not isinstance(alert, dict) or not isinstance(alert.get("fingerprint"), str) or not alert["fingerprint"]:
-            fields.setdefault(f"alerts[{i}].fingerprint", []).append("Every alert needs its fingerprint.")
-        elif alert.get("status") not in ("firing", "resolved"):
-            fields.setdefault(f"alerts[{i}].status", []).append("Expected firing or resolved.")
-    if fields:
-        raise ValidationFailed("the webhook has errors: " + ", ".join(sorted(fields)), fields)
-    return alerts
-
-
 def _open_link(db: Session, fingerprint: str) -> AlertLink | None:
     return db.scalar(select(AlertLink).where(AlertLink.fingerprint == fingerprint, AlertLink.is_open.is_(True)))
 
@@ -139,7 +142,7 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
         raise Forbidden("only the monitoring integration sends alerts")
     result = WebhookResult()
     rule_list = rules(db)
-    for alert in _check(payload):
+    for alert in validate(schema=WEBHOOK, data=payload, what="the webhook")["alerts"]:
         labels = alert.get("labels") or {}
         annotations = alert.get("annotations") or {}
         link = _open_link(db, alert["fingerprint"])
