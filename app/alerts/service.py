@@ -14,15 +14,29 @@ from sqlalchemy.orm import Session
 
 from app.alerts.models import AlertLink, AlertRule
 from app.db import utcnow
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import Forbidden, NotFound
 from app.identity.service import Principal
 from app.tickets import coordination, intake, journal
 from app.tickets.models import Ticket
-from app.validation import NOT_BLANK, validate
+from app.validation import NOT_BLANK, text, validate
 
 REOPEN_WINDOW = timedelta(minutes=30)
 FIELDS = ("impact", "urgency", "service", "ci", "category")
 LEVELS = ("high", "medium", "low")
+# An alert rule (admins add them in /admin/alerts): a label's value sets one incident field, impact and urgency
+# to a level.
+RULE = {
+    "type": "object",
+    "required": ["label", "field"],
+    "properties": {
+        "label": text(100, required=True),
+        "match": text(200),
+        "field": {"type": "string", "enum": list(FIELDS)},
+        "value": text(200),
+    },
+    "if": {"required": ["field"], "properties": {"field": {"enum": ["impact", "urgency"]}}},
+    "then": {"required": ["value"], "properties": {"value": {"type": "string", "enum": list(LEVELS)}}},
+}
 # What is read of a webhook, also the API's published request body; Alertmanager's other fields are ignored.
 WEBHOOK = {
     "type": "object",
@@ -76,18 +90,16 @@ def restore_default_rules(db: Session) -> None:
 
 def add_rule(db: Session, *, label, match, field_name, value) -> AlertRule:
     """A new rule at the end of the list, checked before it is stored."""
-    errors: dict[str, list[str]] = {}
-    label, match, value = (str(x or "").strip() for x in (label, match, value))
-    if not label:
-        errors["label"] = ["Name the alert label."]
-    if field_name not in FIELDS:
-        errors["field"] = ["Choose one of: " + ", ".join(FIELDS) + "."]
-    elif field_name in ("impact", "urgency") and value not in LEVELS:
-        errors["value"] = ["Impact and urgency are high, medium or low."]
-    if errors:
-        raise ValidationFailed("the rule has errors", errors)
+    given = {"label": label, "match": match, "field": field_name, "value": value}
+    rule_values = validate(schema=RULE, data=given, what="the rule")
     last = db.scalar(select(AlertRule.position).order_by(AlertRule.position.desc()).limit(1)) or 0
-    rule = AlertRule(position=last + 1, label=label, match=match or "*", field=field_name, value=value)
+    rule = AlertRule(
+        position=last + 1,
+        label=rule_values["label"],
+        match=rule_values["match"] or "*",
+        field=field_name,
+        value=rule_values["value"] or "",
+    )
     db.add(rule)
     db.flush()
     return rule
