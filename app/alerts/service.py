@@ -14,14 +14,51 @@ from sqlalchemy.orm import Session
 
 from app.alerts.models import AlertLink, AlertRule
 from app.db import utcnow
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import Forbidden, NotFound
 from app.identity.service import Principal
 from app.tickets import coordination, intake, journal
 from app.tickets.models import Ticket
+from app.validation import NOT_BLANK, text, validate
 
 REOPEN_WINDOW = timedelta(minutes=30)
 FIELDS = ("impact", "urgency", "service", "ci", "category")
 LEVELS = ("high", "medium", "low")
+# An alert rule (admins add them in /admin/alerts): a label's value sets one incident field, impact and urgency
+# to a level.
+RULE = {
+    "type": "object",
+    "required": ["label", "field"],
+    "properties": {
+        "label": text(100, required=True),
+        "match": text(200),
+        "field": {"type": "string", "enum": list(FIELDS)},
+        "value": text(200),
+    },
+    "if": {"required": ["field"], "properties": {"field": {"enum": ["impact", "urgency"]}}},
+    "then": {"required": ["value"], "properties": {"value": {"type": "string", "enum": list(LEVELS)}}},
+}
+# What is read of a webhook, also the API's published request body; Alertmanager's other fields are ignored.
+WEBHOOK = {
+    "type": "object",
+    "required": ["version", "alerts"],
+    "properties": {
+        "version": {"const": "4"},
+        "status": {"type": "string"},
+        "alerts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["status", "fingerprint"],
+                "properties": {
+                    "status": {"type": "string", "enum": ["firing", "resolved"]},
+                    "fingerprint": {"type": "string", "pattern": NOT_BLANK, "maxLength": 128},
+                    "labels": {"type": "object"},
+                    "annotations": {"type": "object"},
+                },
+            },
+        },
+    },
+}
 # The rules a new installation starts with (migration 0012 wrote the same); admins edit them in /admin/alerts.
 DEFAULT_RULES = [
     ("severity", "critical", "impact", "high"),
@@ -53,18 +90,16 @@ def restore_default_rules(db: Session) -> None:
 
 def add_rule(db: Session, *, label, match, field_name, value) -> AlertRule:
     """A new rule at the end of the list, checked before it is stored."""
-    errors: dict[str, list[str]] = {}
-    label, match, value = (str(x or "").strip() for x in (label, match, value))
-    if not label:
-        errors["label"] = ["Name the alert label."]
-    if field_name not in FIELDS:
-        errors["field"] = ["Choose one of: " + ", ".join(FIELDS) + "."]
-    elif field_name in ("impact", "urgency") and value not in LEVELS:
-        errors["value"] = ["Impact and urgency are high, medium or low."]
-    if errors:
-        raise ValidationFailed("the rule has errors", errors)
+    given = {"label": label, "match": match, "field": field_name, "value": value}
+    rule_values = validate(schema=RULE, data=given, what="the rule")
     last = db.scalar(select(AlertRule.position).order_by(AlertRule.position.desc()).limit(1)) or 0
-    rule = AlertRule(position=last + 1, label=label, match=match or "*", field=field_name, value=value)
+    rule = AlertRule(
+        position=last + 1,
+        label=rule_values["label"],
+        match=rule_values["match"] or "*",
+        field=field_name,
+        value=rule_values["value"] or "",
+    )
     db.add(rule)
     db.flush()
     return rule
@@ -98,26 +133,6 @@ class WebhookResult:
     resolved: list[str] = field(default_factory=list)
 
 
-def _check(payload: object) -> list[dict]:
-    if not isinstance(payload, dict):
-        raise ValidationFailed("the body must be an Alertmanager webhook object", {"body": ["Expected an object."]})
-    fields: dict[str, list[str]] = {}
-    if str(payload.get("version")) != "4":
-        fields["version"] = ["Only version 4 of the Alertmanager webhook is understood."]
-    alerts = payload.get("alerts")
-    if not isinstance(alerts, list):
-        fields["alerts"] = ["Expected a list of alerts."]
-        alerts = []
-    for i, alert in enumerate(alerts):
-        if not isinstance(alert, dict) or not isinstance(alert.get("fingerprint"), str) or not alert["fingerprint"]:
-            fields.setdefault(f"alerts[{i}].fingerprint", []).append("Every alert needs its fingerprint.")
-        elif alert.get("status") not in ("firing", "resolved"):
-            fields.setdefault(f"alerts[{i}].status", []).append("Expected firing or resolved.")
-    if fields:
-        raise ValidationFailed("the webhook has errors: " + ", ".join(sorted(fields)), fields)
-    return alerts
-
-
 def _open_link(db: Session, fingerprint: str) -> AlertLink | None:
     return db.scalar(select(AlertLink).where(AlertLink.fingerprint == fingerprint, AlertLink.is_open.is_(True)))
 
@@ -139,7 +154,7 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
         raise Forbidden("only the monitoring integration sends alerts")
     result = WebhookResult()
     rule_list = rules(db)
-    for alert in _check(payload):
+    for alert in validate(schema=WEBHOOK, data=payload, what="the webhook")["alerts"]:
         labels = alert.get("labels") or {}
         annotations = alert.get("annotations") or {}
         link = _open_link(db, alert["fingerprint"])

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from app.engine import BundleError, EngineError
-from app.errors import BadRequest, ServiceError, Unauthorized, ValidationFailed
+from app.errors import ServiceError, Unauthorized, ValidationFailed
 from app.http import commit_on_success, get_db
 from app.identity import service as identity
 
@@ -59,16 +59,6 @@ def on_engine_error(err: EngineError):
 @bp.errorhandler(HTTPException)
 def on_http_error(err: HTTPException):
     return error_response(err.code or 500, (err.name or "error").lower().replace(" ", "_"), err.description or err.name)
-
-
-def json_body(*, optional: bool = False) -> dict:
-    """The request's JSON object; with optional, an empty or missing body is an empty object."""
-    body = request.get_json(silent=True)
-    if optional and body is None and not request.get_data():
-        return {}
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
-    return body
 
 
 MAX_OFFSET = 10**9

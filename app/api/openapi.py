@@ -1,9 +1,16 @@
-"""The API's routes and their OpenAPI description, declared together so the document follows the code."""
+"""The API's routes and their OpenAPI description, declared together so the document follows the code.
+
+A route's JSON body schema is both published and enforced: the request's JSON object is checked against it
+(app.validation) before the view runs, 422 naming each bad field; a body that is not a JSON object is 400."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 
-from flask import Blueprint
+from flask import Blueprint, request
+
+from app.errors import BadRequest
+from app.validation import validate
 
 PREFIX = "/api/v1"
 
@@ -17,6 +24,8 @@ class Operation:
     responses: dict[int, str]
     query: dict[str, dict] = field(default_factory=dict)
     public: bool = False
+    content_type: str = "application/json"
+    body_required: bool = True
 
 
 OPERATIONS: list[Operation] = []
@@ -33,16 +42,40 @@ def route(
     query: dict[str, dict] | None = None,
     public: bool = False,
     content_type: str = "application/json",
+    body_required: bool = True,
 ) -> Callable:
+    """Register view on bp and describe it; with body_required=False an empty body counts as {}."""
+
     def register(view):
         op = Operation(method.lower(), path, summary, body, responses or {200: "OK"}, query or {}, public)
-        op.content_type = content_type
+        op.content_type, op.body_required = content_type, body_required
         OPERATIONS.append(op)
+        if body is not None and content_type == "application/json":
+            view = _checked(view, body, optional=not body_required)
         bp.add_url_rule(path, view_func=view, methods=[method], endpoint=view.__name__)
         view.public = public
         return view
 
     return register
+
+
+def json_body(*, optional: bool = False) -> dict:
+    """The request's JSON object; with optional, an empty or missing body is an empty object."""
+    body = request.get_json(silent=True)
+    if optional and body is None and not request.get_data():
+        return {}
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+def _checked(view: Callable, schema: dict, *, optional: bool) -> Callable:
+    @wraps(view)
+    def checked(*args, **kwargs):
+        validate(schema=schema, data=json_body(optional=optional), what="the request body")
+        return view(*args, **kwargs)
+
+    return checked
 
 
 ERROR = {
@@ -115,7 +148,7 @@ def document() -> dict:
         if not op.public:
             entry["security"] = [{"bearer": []}]
         if op.body is not None:
-            entry["requestBody"] = {"required": True, "content": {op.content_type: {"schema": op.body}}}
+            entry["requestBody"] = {"required": op.body_required, "content": {op.content_type: {"schema": op.body}}}
         paths.setdefault(path, {})[op.method] = entry
     return {
         "openapi": "3.1.0",

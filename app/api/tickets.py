@@ -2,8 +2,8 @@
 
 from flask import g, jsonify, request
 
-from app.api import bp, json_body, paging
-from app.api.openapi import route
+from app.api import bp, paging
+from app.api.openapi import json_body, route
 from app.api.serializers import comment_json, event_json, notification_json, task_json, ticket_json
 from app.audit.export import export_response
 from app.catalog import service as catalog
@@ -17,21 +17,6 @@ from app.tickets import intake, problems, queries
 from app.tickets import watchers as ticket_watchers
 from app.tickets import work as ticket_work
 
-LEVEL = {"type": "string", "enum": ["high", "medium", "low"]}
-INCIDENT_BODY = {
-    "type": "object",
-    "required": ["title", "impact", "urgency"],
-    "properties": {
-        "title": {"type": "string", "minLength": 1, "maxLength": 200},
-        "description": {"type": "string", "maxLength": 20000},
-        "impact": LEVEL,
-        "urgency": LEVEL,
-        "service": {"type": ["string", "null"]},
-        "ci": {"type": ["string", "null"]},
-        "category": {"type": ["string", "null"]},
-        "caller": {"type": ["string", "null"]},
-    },
-}
 LIST_QUERY = {
     "status": {"type": "string"},
     "priority": {"type": "string"},
@@ -40,12 +25,8 @@ LIST_QUERY = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 500},
     "offset": {"type": "integer", "minimum": 0},
 }
+# Completing a task: data is checked against the task's own form.
 TASK_DATA = {"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}
-COMMENT_BODY = {
-    "type": "object",
-    "required": ["body", "visibility"],
-    "properties": {"body": {"type": "string"}, "visibility": {"type": "string", "enum": ["public", "internal"]}},
-}
 
 
 @route(bp, "/health", "GET", summary="Liveness", public=True, responses={200: "ok"})
@@ -60,21 +41,11 @@ def openapi():
     return jsonify(document())
 
 
-@route(bp, "/incidents", "POST", summary="Report an incident", body=INCIDENT_BODY, responses={201: "the new ticket"})
+@route(bp, "/incidents", "POST", summary="Report an incident", body=intake.INCIDENT, responses={201: "the new ticket"})
 def create_incident():
     body = json_body()
-    unknown = set(body) - set(INCIDENT_BODY["properties"])
-    if unknown:
-        raise ValidationFailed("unknown fields", {name: ["No such field."] for name in sorted(unknown)})
-    ticket = intake.create_incident(get_db(), user=g.user, **{k: body.get(k) for k in INCIDENT_BODY["properties"]})
+    ticket = intake.create_incident(get_db(), user=g.user, **{k: body.get(k) for k in intake.INCIDENT["properties"]})
     return jsonify(ticket_json(ticket)), 201
-
-
-REQUEST_BODY = {
-    "type": "object",
-    "required": ["item", "fields"],
-    "properties": {"item": {"type": "string"}, "fields": {"type": "object"}},
-}
 
 
 @route(bp, "/catalog", "GET", summary="What can be ordered, each item with its form")
@@ -94,22 +65,11 @@ def list_catalog():
     )
 
 
-@route(bp, "/requests", "POST", summary="Order a catalog item", body=REQUEST_BODY, responses={201: "the new request"})
+@route(bp, "/requests", "POST", summary="Order a catalog item", body=intake.REQUEST, responses={201: "the new request"})
 def create_request():
     body = json_body()
     ticket = intake.create_request(get_db(), user=g.user, item=body.get("item"), fields=body.get("fields"))
     return jsonify(_ticket(ticket)), 201
-
-
-PROBLEM_BODY = {
-    "type": "object",
-    "required": ["title", "incidents"],
-    "properties": {
-        "title": {"type": "string", "minLength": 1, "maxLength": 200},
-        "description": {"type": "string"},
-        "incidents": {"type": "array", "items": {"type": "string"}},
-    },
-}
 
 
 @route(
@@ -117,7 +77,7 @@ PROBLEM_BODY = {
     "/problems",
     "POST",
     summary="Raise a problem linked to incidents",
-    body=PROBLEM_BODY,
+    body=intake.PROBLEM,
     responses={201: "the new problem"},
 )
 def create_problem():
@@ -144,7 +104,7 @@ def _ticket(ticket) -> dict:
     "/tickets/<number>/problem",
     "POST",
     summary="Link an incident to an existing problem",
-    body={"type": "object", "required": ["problem"], "properties": {"problem": {"type": "string"}}},
+    body=problems.LINK,
 )
 def link_problem(number):
     incident = problems.link_to_problem(get_db(), user=g.user, number=number, problem_number=json_body().get("problem"))
@@ -222,7 +182,7 @@ def list_comments(number):
     "/tickets/<number>/comments",
     "POST",
     summary="Comment on a ticket",
-    body=COMMENT_BODY,
+    body=ticket_comments.COMMENT,
     responses={201: "the comment"},
 )
 def add_comment(number):
@@ -286,12 +246,11 @@ def complete_task(task_id):
     "/tickets/<number>/watchers",
     "POST",
     summary="Follow a ticket (an agent may add someone else who may see it)",
-    body={"type": "object", "properties": {"username": {"type": "string"}}},
+    body=ticket_watchers.WATCH,
+    body_required=False,
 )
 def add_watcher(number):
     username = json_body(optional=True).get("username")
-    if username is not None and not isinstance(username, str):
-        raise ValidationFailed("username is a user name", {"username": ["Expected a user name."]})
     return jsonify(ticket_watchers.watch(get_db(), user=g.user, number=number, username=username))
 
 
@@ -319,10 +278,9 @@ def list_notifications():
     "/notifications/read",
     "POST",
     summary="Mark my notifications read (all, or those ids)",
-    body={"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}},
+    body=notify.MARK_READ,
+    body_required=False,
 )
 def read_notifications():
     ids = json_body(optional=True).get("ids")
-    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, int) and 0 < i < 2**63 for i in ids)):
-        raise ValidationFailed("ids is a list of notification ids", {"ids": ["Expected a list of numbers."]})
     return jsonify({"marked": notify.mark_read(get_db(), username=g.user.username, ids=ids)})

@@ -1,57 +1,35 @@
-"""Checking submitted task data against the task's JSON Schema form, with errors keyed by field."""
+"""Checking submitted task data against the task's JSON Schema form, with errors keyed by field.
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+The shared validator (app.validation) does the checking and the wording; a form adds one rule of its own: every
+field it accepts is listed in its schema's top-level properties, so any other field is refused. The data is
+handed back as submitted (the process reads it), not stripped."""
+
+import re
+
+from flask_babel import gettext as _
 
 from app.errors import ValidationFailed
-
-
-def _choices(error: ValidationError) -> list | None:
-    branches = error.validator_value if error.validator in ("oneOf", "anyOf") else None
-    if branches and all(isinstance(b, dict) and "const" in b for b in branches):
-        return [b["const"] for b in branches]
-    return list(error.validator_value) if error.validator == "enum" else None
-
-
-def _field_of(error: ValidationError) -> list[tuple[str, str]]:
-    choices = _choices(error)
-    if choices is not None and error.absolute_path:
-        return [(str(error.absolute_path[0]), "Choose one of: " + ", ".join(map(str, choices)) + ".")]
-    if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in (error.instance or {})]
-        return [(name, "This field is required.") for name in missing]
-    if error.absolute_path:
-        return [(str(error.absolute_path[0]), error.message)]
-    if error.validator == "additionalProperties":
-        return [
-            (name, "This form has no such field.")
-            for name in error.instance
-            if name not in error.schema.get("properties", {})
-        ]
-    return [("_form", error.message)]
+from app.validation import errors_of as schema_errors
 
 
 def errors_of(schema: dict, data: dict) -> dict[str, list[str]]:
     """Every problem of data, keyed by field name (`_form` for problems of the whole form)."""
-    fields: dict[str, list[str]] = {}
     known = set(schema.get("properties", {}))
-    for name in data:
-        if name not in known:
-            fields.setdefault(name, []).append("This form has no such field.")
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    for error in validator.iter_errors(data):
-        flattened = [error] if not error.context or _choices(error) is not None else list(error.context)
-        for item in flattened:
-            for name, message in _field_of(item):
-                if message not in fields.setdefault(name, []):
-                    fields[name].append(message)
+    fields = {name: [_("This form has no such field.")] for name in data if name not in known}
+    for name, messages in schema_errors(schema=schema, data=data).items():
+        # A form shows its errors by its top-level fields: the problem of a list item is the list's.
+        top = re.split(r"[.\[]", name, maxsplit=1)[0]
+        if top in data and top not in known:
+            continue  # an unknown field is named once, as unknown
+        found = fields.setdefault(top, [])
+        found += [m for m in messages if m not in found]
     return fields
 
 
 def validate_submission(schema: dict, data: object) -> dict:
     """The submitted data when valid; ValidationFailed naming every bad field otherwise."""
     if not isinstance(data, dict):
-        raise ValidationFailed("data must be an object", {"data": ["Expected an object of form fields."]})
+        raise ValidationFailed("data must be an object", {"data": [_("Expected an object of form fields.")]})
     fields = errors_of(schema, data)
     if fields:
         raise ValidationFailed("the form has errors: " + ", ".join(sorted(fields)), fields)

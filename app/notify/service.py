@@ -23,7 +23,15 @@ from app.db import utcnow
 from app.identity.models import Group, User, membership
 from app.jobs.models import Job
 from app.notify.models import Notification
+from app.validation import validate
 
+# Marking notifications read: the input, also the API's published request body; no ids means all of them.
+MARK_READ = {
+    "type": "object",
+    "properties": {
+        "ids": {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}
+    },
+}
 SENDER = "Flowdesk <flowdesk@example.org>"
 _mail_app: Flask | None = None
 
@@ -120,6 +128,7 @@ def notifications(db: Session, *, username: str, unread_only: bool = False, limi
 
 def mark_read(db: Session, *, username: str, ids: list[int] | None = None) -> int:
     """Mark the user's notifications read (all of them, or those ids); returns how many changed."""
+    ids = validate(schema=MARK_READ, data={"ids": ids}, what="the request")["ids"]
     query = update(Notification).where(Notification.username == username, Notification.read_at.is_(None))
     if ids is not None:
         query = query.where(Notification.id.in_(ids))

@@ -6,23 +6,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.errors import Forbidden, ValidationFailed
+from app.errors import Forbidden
 from app.identity.service import Principal
 from app.tickets.access import get_ticket
 from app.tickets.coordination import deliver
-from app.tickets.intake import _text
 from app.tickets.journal import post_comment
 from app.tickets.models import Comment
+from app.validation import text, validate
+
+# A comment's input, also the API's published request body; visibility defaults to public.
+COMMENT = {
+    "type": "object",
+    "required": ["body"],
+    "properties": {
+        "body": text(20_000, required=True),
+        "visibility": {"type": "string", "enum": ["public", "internal"], "default": "public"},
+    },
+}
 
 
-def add_comment(db: Session, *, user: Principal, number: str, body, visibility) -> Comment:
+def add_comment(db: Session, *, user: Principal, number: str, body, visibility="public") -> Comment:
     ticket = get_ticket(db, user=user, number=number)
-    fields: dict[str, list[str]] = {}
-    body = _text(fields, "body", body, required=True, limit=20_000)
-    if visibility not in ("public", "internal"):
-        fields.setdefault("visibility", []).append("Choose public or internal.")
-    if fields:
-        raise ValidationFailed("the comment has errors", fields)
+    values = validate(schema=COMMENT, data={"body": body, "visibility": visibility}, what="the comment")
+    body, visibility = values["body"], values["visibility"]
     if visibility == "internal" and not user.is_agent:
         raise Forbidden("only agents write internal work notes")
     if not (user.is_agent or ticket.requester == user.username):

@@ -1,6 +1,7 @@
 """Raising tickets: an incident, a service request for a catalog item, a problem for the incidents it explains.
 Each is numbered, stored and its process started in the same transaction."""
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -18,8 +19,45 @@ from app.tickets.access import RAISERS
 from app.tickets.coordination import settle
 from app.tickets.models import Ticket, TicketCounter
 from app.tickets.problems import attach
+from app.validation import text, validate
 
 LEVELS = ("high", "medium", "low")
+LEVEL = {"type": "string", "enum": list(LEVELS)}
+
+
+# The input of each command, also the API's published request body (app/api/tickets.py).
+INCIDENT = {
+    "type": "object",
+    "required": ["title", "impact", "urgency"],
+    "properties": {
+        "title": text(200, required=True),
+        "description": text(20_000),
+        "impact": LEVEL,
+        "urgency": LEVEL,
+        "service": text(100),
+        "ci": text(100),
+        "category": text(40),
+        "caller": text(64),
+    },
+    "additionalProperties": False,
+}
+REQUEST = {
+    "type": "object",
+    "required": ["item"],
+    "properties": {
+        "item": text(100, required=True),
+        "fields": {"type": ["object", "null"], "description": "checked against the item's form"},
+    },
+}
+PROBLEM = {
+    "type": "object",
+    "required": ["title"],
+    "properties": {
+        "title": text(200, required=True),
+        "description": text(20_000),
+        "incidents": {"type": "array", "items": {"type": "string", "maxLength": 20}},
+    },
+}
 PREFIX = {"incident": "INC", "request": "REQ", "problem": "PRB"}
 PROCESS = {"incident": "incident", "request": "request_fulfillment", "problem": "problem"}
 
@@ -38,19 +76,6 @@ def _next_number(db: Session, kind: str) -> str:
     return f"{PREFIX[kind]}{value:07d}"
 
 
-def _text(fields: dict, name: str, value, *, required: bool, limit: int) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            fields.setdefault(name, []).append("This field is required.")
-        return None
-    if not isinstance(value, str):
-        fields.setdefault(name, []).append("Expected text.")
-        return None
-    if len(value) > limit:
-        fields.setdefault(name, []).append(f"At most {limit} characters.")
-    return value.strip()
-
-
 def create_incident(
     db: Session,
     *,
@@ -66,37 +91,29 @@ def create_incident(
 ) -> Ticket:
     if not user.has(*RAISERS):
         raise Forbidden("your role cannot raise incidents")
-    fields: dict[str, list[str]] = {}
-    title = _text(fields, "title", title, required=True, limit=200)
-    description = _text(fields, "description", description, required=False, limit=20_000) or ""
-    for name, value in (("impact", impact), ("urgency", urgency)):
-        if value not in LEVELS:
-            fields.setdefault(name, []).append("Choose high, medium or low.")
-    service = _text(fields, "service", service, required=False, limit=100)
-    ci = _text(fields, "ci", ci, required=False, limit=100)
-    category = _text(fields, "category", category, required=False, limit=40)
+    given = {"title": title, "description": description, "impact": impact, "urgency": urgency}
+    given |= {"service": service, "ci": ci, "category": category, "caller": caller}
+    values = validate(schema=INCIDENT, data=given, what="the incident")
     requester = user.username
-    if caller not in (None, ""):
+    if values["caller"] is not None:
         if not user.is_agent:
-            fields.setdefault("caller", []).append("Only an agent can log an incident for someone else.")
-        elif not isinstance(caller, str) or db.scalar(select(User.id).where(User.username == caller)) is None:
-            fields.setdefault("caller", []).append("No such user.")
-        else:
-            requester = caller
-    if fields:
-        raise ValidationFailed("the incident has errors: " + ", ".join(sorted(fields)), fields)
+            message = _("Only an agent can log an incident for someone else.")
+            raise ValidationFailed("the incident has errors: caller", {"caller": [message]})
+        if db.scalar(select(User.id).where(User.username == values["caller"])) is None:
+            raise ValidationFailed("the incident has errors: caller", {"caller": [_("No such user.")]})
+        requester = values["caller"]
     return _raise(
         db,
         user=user,
         kind="incident",
         requester=requester,
-        title=title,
-        description=description,
-        impact=impact,
-        urgency=urgency,
-        service=service,
-        ci=ci,
-        category=category,
+        title=values["title"],
+        description=values["description"] or "",
+        impact=values["impact"],
+        urgency=values["urgency"],
+        service=values["service"],
+        ci=values["ci"],
+        category=values["category"],
     )
 
 
@@ -104,10 +121,11 @@ def create_request(db: Session, *, user: Principal, item, fields) -> Ticket:
     """A service request for a catalog item, its fields checked against the item's form."""
     if not user.has("requester", "agent", "manager", "approver", "admin"):
         raise Forbidden("your role cannot order from the catalog")
-    catalog_item = catalog.item_by_key(db, key=item) if isinstance(item, str) else None
+    values = validate(schema=REQUEST, data={"item": item, "fields": fields}, what="the request")
+    catalog_item = catalog.item_by_key(db, key=values["item"])
     if catalog_item is None:
-        raise ValidationFailed("no such catalog item", {"item": ["Choose an item of the catalog."]})
-    clean = validate_submission(catalog_item.form, fields if fields is not None else {})
+        raise ValidationFailed("no such catalog item", {"item": [_("Choose an item of the catalog.")]})
+    clean = validate_submission(catalog_item.form, values["fields"] if values["fields"] is not None else {})
     requester = db.scalar(select(User).where(User.username == user.username))
     manager = requester.manager.username if requester.manager is not None else None
     # Who an approval unanswered for 5 working days goes to: the approver's own manager.
@@ -143,21 +161,15 @@ def create_problem(db: Session, *, user: Principal, title, description, incident
     """A problem raised by an agent, linked to the incidents it explains."""
     if not user.is_agent:
         raise Forbidden("only agents raise problems")
-    fields: dict[str, list[str]] = {}
-    title = _text(fields, "title", title, required=True, limit=200)
-    description = _text(fields, "description", description, required=False, limit=20_000) or ""
-    numbers = incidents if isinstance(incidents, list) else None
-    if numbers is None or not all(isinstance(n, str) for n in numbers):
-        fields.setdefault("incidents", []).append("Expected a list of incident numbers.")
-        numbers = []
-    linked = list(
-        db.scalars(select(Ticket).where(Ticket.number.in_([n.upper() for n in numbers]), Ticket.kind == "incident"))
-    )
-    unknown = sorted({n.upper() for n in numbers} - {t.number for t in linked})
+    given = {"title": title, "description": description, "incidents": [] if incidents is None else incidents}
+    values = validate(schema=PROBLEM, data=given, what="the problem")
+    numbers = {n.strip().upper() for n in values["incidents"]}
+    linked = list(db.scalars(select(Ticket).where(Ticket.number.in_(numbers), Ticket.kind == "incident")))
+    unknown = sorted(numbers - {t.number for t in linked})
     if unknown:
-        fields.setdefault("incidents", []).append("No such incident: " + ", ".join(unknown))
-    if fields:
-        raise ValidationFailed("the problem has errors: " + ", ".join(sorted(fields)), fields)
+        message = _("No such incident: %(numbers)s", numbers=", ".join(unknown))
+        raise ValidationFailed("the problem has errors: incidents", {"incidents": [message]})
+    title, description = values["title"], values["description"] or ""
     problem = _raise(db, user=user, kind="problem", requester=user.username, title=title, description=description)
     for incident in linked:
         attach(db, incident=incident, problem=problem, actor=user.username)

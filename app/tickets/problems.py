@@ -10,6 +10,10 @@ from app.tickets import journal
 from app.tickets.access import get_ticket
 from app.tickets.coordination import start_major
 from app.tickets.models import Ticket
+from app.validation import text, validate
+
+# Linking an incident to a problem: the input, also the API's published request body.
+LINK = {"type": "object", "required": ["problem"], "properties": {"problem": text(20, required=True)}}
 
 
 def link_to_problem(db: Session, *, user: Principal, number: str, problem_number) -> Ticket:
@@ -17,11 +21,8 @@ def link_to_problem(db: Session, *, user: Principal, number: str, problem_number
     incident = get_ticket(db, user=user, number=number, kind="incident")
     if not user.is_agent:
         raise Forbidden("only agents link incidents to problems")
-    problem = None
-    if isinstance(problem_number, str) and problem_number.strip():
-        problem = db.scalar(
-            select(Ticket).where(Ticket.number == problem_number.strip().upper(), Ticket.kind == "problem")
-        )
+    wanted = validate(schema=LINK, data={"problem": problem_number}, what="the link")["problem"].upper()
+    problem = db.scalar(select(Ticket).where(Ticket.number == wanted, Ticket.kind == "problem"))
     if problem is None:
         raise ValidationFailed("no such problem", {"problem": ["Give the number of an existing problem."]})
     if problem.status == "Closed":

@@ -10,7 +10,10 @@ from app.notify.models import Watcher
 from app.tickets import journal
 from app.tickets.access import RAISERS, can_see, get_ticket
 from app.tickets.models import Ticket
+from app.validation import text, validate
 
+# Following a ticket: the input, also the API's published request body; no username means oneself.
+WATCH = {"type": "object", "properties": {"username": text(64)}}
 _WATCHERS = select(Watcher.username).where(Watcher.ticket_id == bindparam("ticket_id")).order_by(Watcher.id)
 
 
@@ -20,6 +23,7 @@ def watchers(db: Session, *, ticket: Ticket) -> list[str]:
 
 def watch(db: Session, *, user: Principal, number: str, username: str | None = None) -> list[str]:
     """Follow a ticket (anyone who may see it); an agent may add someone else who may see it."""
+    username = validate(schema=WATCH, data={"username": username}, what="the watcher")["username"]
     ticket, username = _follower(db, user=user, number=number, username=username)
     if username != user.username:
         other = db.scalar(select(User).where(User.username == username))
