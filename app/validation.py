@@ -105,11 +105,7 @@ def _problems(error: ValidationError) -> list[tuple[str, str]]:
     """(field, message) pairs for one error; missing and unknown fields are named themselves."""
     path = list(error.absolute_path)
     if error.validator in ("required", "dependentRequired"):
-        wanted = error.validator_value
-        if error.validator == "dependentRequired":
-            wanted = [name for names in wanted.values() for name in names]
-        instance = error.instance if isinstance(error.instance, dict) else {}
-        return [(field_name([*path, n]), _("This field is required.")) for n in wanted if n not in instance]
+        return _missing(error, path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = error.schema.get("properties", {})
         return [(field_name([*path, n]), _("No such field.")) for n in error.instance if n not in known]
@@ -119,6 +115,15 @@ def _problems(error: ValidationError) -> list[tuple[str, str]]:
         # oneOf / anyOf of schemas: what each branch found wrong, at the branch's own field.
         return [problem for item in error.context for problem in _problems(item)]
     return [(field_name(path), _message(error))]
+
+
+def _missing(error: ValidationError, path: list) -> list[tuple[str, str]]:
+    """Each required field the object lacks, named itself."""
+    wanted = error.validator_value
+    if error.validator == "dependentRequired":
+        wanted = [name for names in wanted.values() for name in names]
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    return [(field_name([*path, n]), _("This field is required.")) for n in wanted if n not in instance]
 
 
 def errors_of(*, schema: dict, data: object) -> dict[str, list[str]]:

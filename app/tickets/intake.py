@@ -210,16 +210,9 @@ def _raise(
     )
     db.add(ticket)
     db.flush()
-    audit.record(
-        db,
-        kind="ticket_created",
-        actor=user.username,
-        ticket=number,
-        public=True,
-        changes={
-            k: [None, v] for k, v in {"title": title, "requester": requester, **extra}.items() if v not in (None, {})
-        },
-    )
+    created = {"title": title, "requester": requester, **extra}
+    changes = {k: [None, v] for k, v in created.items() if v not in (None, {})}
+    audit.record(db, kind="ticket_created", actor=user.username, ticket=number, public=True, changes=changes)
     data = {
         "number": number,
         "requester": requester,
