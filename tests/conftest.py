@@ -130,6 +130,22 @@ def api(app, database):
     return ApiClient(app, database)
 
 
+def sign_in(app, username: str):
+    """A test client signed in as a demo user through the sign-in form (CSRF checks off: the authorization
+    matrix signs in with the token instead)."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": "demo"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def signed_in(app):
+    """signed_in("sam"): a test client signed in as sam."""
+    return lambda username: sign_in(app, username)
+
+
 def work(api, user, number, data, element=None):
     """Complete the ticket's only open task (or its open task for element) as user; returns the ticket after it."""
     status, tasks = api.get("admin", f"/api/v1/tickets/{number}/tasks")

@@ -9,15 +9,9 @@ from app import engine
 from app.jobs import service as jobs
 from app.jobs import worker
 from app.jobs.models import Job
+from tests.conftest import sign_in
 from tests.test_alerts import post, webhook
 from tests.test_worker import _deploy_timers
-
-
-def signed_in(app, username):
-    app.config["WTF_CSRF_ENABLED"] = False
-    client = app.test_client()
-    assert client.post("/login", data={"username": username, "password": "demo"}).status_code == 302
-    return client
 
 
 def test_a_failed_timer_is_shown_to_the_admin_and_retried(app, database, tmp_path):
@@ -31,11 +25,11 @@ def test_a_failed_timer_is_shown_to_the_admin_and_retried(app, database, tmp_pat
         moment += timedelta(seconds=2**attempt + 1)
         with time_machine.travel(moment, tick=False):
             worker.run_once(database)
-    admin = signed_in(app, "admin")
+    admin = sign_in(app, "admin")
     page = admin.get("/admin/jobs").get_data(as_text=True)
     assert f"<td>{job.id}</td>" in page and "ZeroDivisionError" in page
-    assert signed_in(app, "sam").get("/admin/jobs").status_code == 403
-    assert signed_in(app, "sam").post(f"/admin/jobs/{job.id}/retry").status_code == 403
+    assert sign_in(app, "sam").get("/admin/jobs").status_code == 403
+    assert sign_in(app, "sam").post(f"/admin/jobs/{job.id}/retry").status_code == 403
     assert admin.post(f"/admin/jobs/{job.id}/retry").status_code == 302
     with database.reader() as db:
         retried = db.get(Job, job.id)
@@ -46,7 +40,7 @@ def test_a_failed_timer_is_shown_to_the_admin_and_retried(app, database, tmp_pat
 
 
 def test_alert_rules_edited_by_an_admin_apply_to_the_next_alert(app, api):
-    admin = signed_in(app, "admin")
+    admin = sign_in(app, "admin")
     assert "severity" in admin.get("/admin/alerts").get_data(as_text=True)
     bad = admin.post("/admin/alerts", data={"label": "team", "match": "db", "field": "impact", "value": "huge"})
     assert bad.status_code == 422 and 'id="value-error"' in bad.get_data(as_text=True)
@@ -59,4 +53,4 @@ def test_alert_rules_edited_by_an_admin_apply_to_the_next_alert(app, api):
     assert (ticket["service"], ticket["impact"]) == ("payments", "medium")
     assert admin.post("/admin/alerts/defaults").status_code == 302
     assert "team" not in admin.get("/admin/alerts").get_data(as_text=True)
-    assert signed_in(app, "olivia").post("/admin/alerts/defaults").status_code == 403
+    assert sign_in(app, "olivia").post("/admin/alerts/defaults").status_code == 403

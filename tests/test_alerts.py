@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.tickets import coordination
 from app.tickets.models import Ticket
 from tests.conftest import work
+from tests.payloads import incident
 
 
 def webhook(status, fingerprint, severity="critical", **labels):
@@ -109,7 +110,7 @@ def test_severity_sets_impact_and_urgency(api):
 
 
 def test_a_persons_incident_resolved_elsewhere_asks_the_requester(api, database):
-    api.post("alice", "/api/v1/incidents", {"title": "VPN drops", "impact": "medium", "urgency": "high"})
+    api.post("alice", "/api/v1/incidents", incident("VPN drops", impact="medium", urgency="high"))
     with database.unit_of_work() as db:
         ticket = db.scalar(select(Ticket).where(Ticket.number == "INC0000001"))
         assert coordination.resolve_elsewhere(

@@ -33,6 +33,7 @@ from app.identity import service as identity
 from app.jobs.models import Job
 from app.models import Base
 from tests.conftest import PROJECT
+from tests.payloads import incident
 
 # --- who calls ------------------------------------------------------------------------------------------
 
@@ -142,7 +143,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 # --- what is sent ---------------------------------------------------------------------------------------
 
 TICKET, PROBLEM = "INC0000001", "PRB0000001"
-INCIDENT = {"title": "Printer on fire", "impact": "low", "urgency": "low"}
+INCIDENT = incident("Printer on fire")
 RESOLVE = {
     "category": "application",
     "outcome": "resolve",

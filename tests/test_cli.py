@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from app.cli import main
 from tests.conftest import tamper
+from tests.payloads import incident
 
 MINI = Path(__file__).parent / "data" / "mini"
 
@@ -65,7 +66,7 @@ def test_seed_demo_is_idempotent_and_tokens_work(cli, api):
 
 
 def test_audit_verify_names_the_first_edited_event(cli, api, database):
-    api.post("alice", "/api/v1/incidents", {"title": "Printer jam", "impact": "low", "urgency": "low"})
+    api.post("alice", "/api/v1/incidents", incident("Printer jam"))
     ok = cli("audit", "verify")
     assert ok.exit_code == 0 and "intact" in ok.output
     with database.reader() as db:

@@ -11,9 +11,7 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from tests.conftest import work
-
-RESOLVE = {"outcome": "resolve", "resolution_code": "fix", "resolution_notes": "Restarted the mail relay"}
-CLOSE = {"closure_code": "solved_permanently", "closure_notes": "Relay restarted, monitored for an hour"}
+from tests.payloads import CLOSE, RESOLVE, incident
 
 
 def raise_incident(api, user="alice", **extra):
@@ -38,7 +36,7 @@ def test_a_new_incident_gets_its_priority_and_waits_for_the_service_desk(api):
 
 
 def test_bad_incident_input_is_422_naming_each_field(api):
-    status, body = api.post("alice", "/api/v1/incidents", {"title": " ", "impact": "huge", "urgency": "low"})
+    status, body = api.post("alice", "/api/v1/incidents", incident(" ", impact="huge"))
     assert status == 422
     assert set(body["error"]["fields"]) == {"title", "impact"}
     assert api.get("alice", "/api/v1/incidents")[1] == [], "nothing was half-written"

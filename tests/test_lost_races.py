@@ -7,6 +7,7 @@ from app.db import lost_race
 from app.identity.models import User
 from app.notify.models import Watcher
 from app.tickets.models import TicketCounter
+from tests.payloads import incident
 
 
 def _violation(database, *rows) -> IntegrityError:
@@ -23,8 +24,8 @@ def test_numbering_the_first_ticket_of_a_kind_twice_is_a_lost_race(database):
 
 
 def test_following_a_ticket_twice_at_once_is_a_lost_race(database, api):
-    _, incident = api.post("alice", "/api/v1/incidents", {"title": "Printer", "impact": "low", "urgency": "low"})
-    status, _ = api.post("sam", f"/api/v1/tickets/{incident['number']}/watchers", {})
+    _, raised = api.post("alice", "/api/v1/incidents", incident("Printer"))
+    status, _ = api.post("sam", f"/api/v1/tickets/{raised['number']}/watchers", {})
     assert status == 200
     with database.reader() as db:
         (ticket_id, username) = db.query(Watcher.ticket_id, Watcher.username).one()

@@ -11,8 +11,8 @@ from app.jobs import worker
 from app.jobs.models import Job
 from app.tickets.models import Ticket
 from tests.conftest import work
+from tests.payloads import RESOLVE
 
-RESOLVE = {"outcome": "resolve", "resolution_code": "fix", "resolution_notes": "Restarted the mail relay"}
 CHARGE = {
     "major_reason": "Nobody in the company can send mail.",
     "stakeholders": ["ceo@example.org", "it-director@example.org"],

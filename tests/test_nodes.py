@@ -30,6 +30,7 @@ from app.audit.models import AuditEvent
 from app.engine import ProcessInstance
 from app.jobs.models import Job
 from tests.conftest import PG_URL, free_port
+from tests.payloads import incident
 
 pytestmark = [
     pytest.mark.cluster,
@@ -303,9 +304,7 @@ def test_processes_killed_at_random_moments_lose_and_half_write_nothing(cluster,
             status, body = call("POST", "/processes/wait/instances", {"data": {"delay": "PT1S", "divisor": 5}})
             if status == 201:
                 started.append(body["id"])
-            status, ticket = call(
-                "POST", "/incidents", {"title": "Crash load", "impact": "low", "urgency": "low"}, auth=agent
-            )
+            status, ticket = call("POST", "/incidents", incident("Crash load"), auth=agent)
             if status == 201:
                 status, tasks = call("GET", f"/tickets/{ticket['number']}/tasks", auth=agent)
                 if status == 200 and tasks:

@@ -10,13 +10,8 @@ from app.jobs.models import Job
 from app.notify import service as notify
 from app.notify.models import Notification
 from tests.conftest import free_port, work
-
-RESOLVE = {
-    "outcome": "resolve",
-    "resolution_code": "fix",
-    "resolution_notes": "Restarted the mail relay",
-    "category": "application",
-}
+from tests.payloads import RESOLVE_APPLICATION as RESOLVE
+from tests.payloads import incident
 
 
 def by_recipient(smtp) -> dict[str, list]:
@@ -28,9 +23,7 @@ def by_recipient(smtp) -> dict[str, list]:
 
 
 def test_the_requester_hears_of_the_ticket_and_its_resolution(api, database, smtp):
-    number = api.post("alice", "/api/v1/incidents", {"title": "Mail is down", "impact": "low", "urgency": "low"})[1][
-        "number"
-    ]
+    number = api.post("alice", "/api/v1/incidents", incident("Mail is down"))[1]["number"]
     assert worker.run_once(database) == 3, "the requester, and each member of the service desk"
     mails = by_recipient(smtp)
     ((received,),) = [mails["alice@example.org"]]
@@ -50,9 +43,7 @@ def test_the_requester_hears_of_the_ticket_and_its_resolution(api, database, smt
 
 
 def test_watchers_hear_of_status_changes_and_everyone_has_an_in_app_list(api, database, smtp):
-    number = api.post("alice", "/api/v1/incidents", {"title": "VPN drops", "impact": "low", "urgency": "low"})[1][
-        "number"
-    ]
+    number = api.post("alice", "/api/v1/incidents", incident("VPN drops"))[1]["number"]
     status, watching = api.post("ramon", f"/api/v1/tickets/{number}/watchers")
     assert status == 404, "ramon may not see alice's ticket, so he cannot follow it"
     assert api.post("sam", f"/api/v1/tickets/{number}/watchers", {"username": "mark"})[0] == 422, "he cannot see it"
@@ -76,7 +67,7 @@ def test_watchers_hear_of_status_changes_and_everyone_has_an_in_app_list(api, da
 
 
 def test_monitoring_gets_no_mail(api, database, smtp):
-    api.post("monitor", "/api/v1/incidents", {"title": "Disk full", "impact": "low", "urgency": "low"})
+    api.post("monitor", "/api/v1/incidents", incident("Disk full"))
     worker.run_once(database)
     assert "monitor@example.org" not in by_recipient(smtp)
     assert api.get("monitor", "/api/v1/notifications")[1] == []
@@ -84,7 +75,7 @@ def test_monitoring_gets_no_mail(api, database, smtp):
 
 def test_mails_wait_in_the_outbox_until_a_mail_server_is_configured(api, database, monkeypatch):
     monkeypatch.delenv("FLOWDESK_SMTP_URL", raising=False)
-    api.post("alice", "/api/v1/incidents", {"title": "Printer", "impact": "low", "urgency": "low"})
+    api.post("alice", "/api/v1/incidents", incident("Printer"))
     assert worker.run_once(database) == 0
     with database.reader() as db:
         jobs = list(db.scalars(select(Job).where(Job.kind == "mail")))
@@ -93,7 +84,7 @@ def test_mails_wait_in_the_outbox_until_a_mail_server_is_configured(api, databas
 
 def test_an_unreachable_mail_server_is_retried(api, database, monkeypatch):
     monkeypatch.setenv("FLOWDESK_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")
-    api.post("alice", "/api/v1/incidents", {"title": "Printer", "impact": "low", "urgency": "low"})
+    api.post("alice", "/api/v1/incidents", incident("Printer"))
     assert worker.run_once(database) == 0
     with database.reader() as db:
         jobs = list(db.scalars(select(Job).where(Job.kind == "mail")))

@@ -4,16 +4,17 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.identity.models import ApiToken
+from tests.payloads import incident
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def test_the_auditor_cannot_change_anything_through_the_api(api, app, database):
-    number = api.post("alice", "/api/v1/incidents", {"title": "Mail", "impact": "low", "urgency": "low"})[1]["number"]
+    number = api.post("alice", "/api/v1/incidents", incident("Mail"))[1]["number"]
     (task,) = api.get("admin", f"/api/v1/tickets/{number}/tasks")[1]
     instance = api.get("sam", f"/api/v1/tickets/{number}")[1]["instance_id"]
     values = {"number": number, "task_id": task["id"], "process_id": "incident", "instance_id": str(instance)}
-    bodies = {"/api/v1/incidents": {"title": "x", "impact": "low", "urgency": "low"}}
+    bodies = {"/api/v1/incidents": incident("x")}
     api.token("audrey")
     with database.reader() as db:
         before = db.scalar(select(func.count()).select_from(AuditEvent))
@@ -51,7 +52,7 @@ def test_api_tokens_are_stored_as_hashes(api, database):
 
 def test_the_auditor_cannot_change_anything_through_the_pages(api, app, database):
     """Every POST route of the web pages, signed in as the auditor (with CSRF off so the check is the role's)."""
-    number = api.post("alice", "/api/v1/incidents", {"title": "Mail", "impact": "low", "urgency": "low"})[1]["number"]
+    number = api.post("alice", "/api/v1/incidents", incident("Mail"))[1]["number"]
     (task,) = api.get("admin", f"/api/v1/tickets/{number}/tasks")[1]
     values = {"number": number, "task_id": task["id"], "process_id": "incident"}
     app.config["WTF_CSRF_ENABLED"] = False

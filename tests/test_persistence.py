@@ -7,9 +7,9 @@ import time_machine
 
 from app.engine import runtime, serializer
 from app.engine.bundle import build_specs, read_directory
+from tests.payloads import RESOLVE
 
 ROOT = Path(__file__).resolve().parent.parent
-RESOLVE = {"outcome": "resolve", "resolution_code": "fix", "resolution_notes": "Restarted the mail relay"}
 PATH = [
     ("diagnose", {"outcome": "escalate", "category": "network"}),
     ("investigate_l2", {"outcome": "on_hold", "hold_reason": "awaiting_vendor"}),

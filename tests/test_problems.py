@@ -3,17 +3,12 @@
 import pytest
 
 from tests.conftest import work
-
-RESOLVE = {
-    "outcome": "resolve",
-    "resolution_code": "fix",
-    "resolution_notes": "Restarted the mail relay",
-    "category": "application",
-}
+from tests.payloads import RESOLVE_APPLICATION as RESOLVE
+from tests.payloads import incident as incident_body
 
 
 def incident(api, user="alice"):
-    status, body = api.post(user, "/api/v1/incidents", {"title": "Mail is down", "impact": "medium", "urgency": "high"})
+    status, body = api.post(user, "/api/v1/incidents", incident_body("Mail is down", impact="medium", urgency="high"))
     assert status == 201
     return body["number"]
 

@@ -14,13 +14,7 @@ from app.tickets import access as ticket_access
 from app.tickets import coordination, intake
 from app.tickets import work as ticket_work
 from tests.conftest import who
-
-RESOLVE = {
-    "outcome": "resolve",
-    "resolution_code": "fix",
-    "resolution_notes": "Restarted the mail relay",
-    "category": "application",
-}
+from tests.payloads import RESOLVE_APPLICATION as RESOLVE
 
 
 def _work(database, username, number, data):

@@ -5,21 +5,8 @@ import io
 import json
 from datetime import datetime, timedelta
 
-import pytest
-
 from tests.conftest import work
-
-
-@pytest.fixture
-def signed_in(app):
-    app.config["WTF_CSRF_ENABLED"] = False
-
-    def login(username):
-        client = app.test_client()
-        assert client.post("/login", data={"username": username, "password": "demo"}).status_code == 302
-        return client
-
-    return login
+from tests.payloads import incident
 
 
 def latest_xml(api, process_id="incident", version=1):
@@ -27,7 +14,7 @@ def latest_xml(api, process_id="incident", version=1):
 
 
 def test_the_studio_lists_versions_with_who_deployed_them_and_how_many_run(signed_in, api):
-    api.post("alice", "/api/v1/incidents", {"title": "Mail", "impact": "low", "urgency": "low"})
+    api.post("alice", "/api/v1/incidents", incident("Mail"))
     html = signed_in("olivia").get("/studio").get_data(as_text=True)
     assert "Incident management" in html and "Open version 1" in html
     assert signed_in("sam").get("/studio").status_code == 403
@@ -52,7 +39,7 @@ def test_a_decision_table_edited_in_the_studio_deploys_with_its_process(signed_i
     faster = _decision_xml(page).replace('"PT4H"', '"PT2H"', 1)  # critical: resolve within 2 hours
     response = olivia.post("/studio/incident/deploy", json={"files": {"sla.dmn": faster}})
     assert response.status_code == 201 and response.get_json()["version"] == 2
-    ticket = api.post("alice", "/api/v1/incidents", {"title": "Down", "impact": "high", "urgency": "high"})[1]
+    ticket = api.post("alice", "/api/v1/incidents", incident("Down", impact="high", urgency="high"))[1]
     created = datetime.fromisoformat(ticket["created_at"])
     due = datetime.fromisoformat(ticket["sla"]["resolution_due"])
     assert ticket["process_version"] == 2 and due - created == timedelta(hours=2)
@@ -84,7 +71,7 @@ def test_the_diff_marks_changed_elements(signed_in, api):
 
 
 def test_the_auditor_sees_a_heatmap_and_exports_a_range(signed_in, api):
-    number = api.post("alice", "/api/v1/incidents", {"title": "Mail", "impact": "low", "urgency": "low"})[1]["number"]
+    number = api.post("alice", "/api/v1/incidents", incident("Mail"))[1]["number"]
     work(
         api,
         "sam",

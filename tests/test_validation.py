@@ -7,8 +7,9 @@ from app.api.openapi import document
 from app.errors import ValidationFailed
 from app.tickets import comments, intake
 from app.validation import errors_of, text, validate
+from tests.payloads import incident
 
-INCIDENT = {"title": "Mail is down", "impact": "high", "urgency": "medium"}
+INCIDENT = incident("Mail is down", impact="high", urgency="medium")
 
 
 def incident_errors(api, **changes):

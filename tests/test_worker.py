@@ -21,18 +21,14 @@ from app.jobs import service as job_service
 from app.jobs import worker
 from app.jobs.models import Job
 from tests.conftest import PG_URL
+from tests.payloads import RESOLVE_APPLICATION as RESOLVE
+from tests.payloads import incident
 
 TIMERS = Path(__file__).parent / "data" / "timers"
-RESOLVE = {
-    "outcome": "resolve",
-    "resolution_code": "fix",
-    "resolution_notes": "Restarted the mail relay",
-    "category": "application",
-}
 
 
 def resolved_incident(api):
-    number = api.post("alice", "/api/v1/incidents", {"title": "VPN", "impact": "low", "urgency": "low"})[1]["number"]
+    number = api.post("alice", "/api/v1/incidents", incident("VPN"))[1]["number"]
     (task,) = api.get("admin", f"/api/v1/tickets/{number}/tasks")[1]
     assert api.post("sam", f"/api/v1/tasks/{task['id']}/complete", {"data": RESOLVE})[0] == 200
     return number
