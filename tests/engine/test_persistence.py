@@ -9,7 +9,7 @@ from app.engine import runtime, serializer
 from app.engine.bundle import build_specs, read_directory
 from tests.payloads import RESOLVE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 PATH = [
     ("diagnose", {"outcome": "escalate", "category": "network"}),
     ("investigate_l2", {"outcome": "on_hold", "hold_reason": "awaiting_vendor"}),

@@ -16,7 +16,7 @@ from app.errors import Conflict
 from app.tasks.models import HumanTask
 from tests.conftest import tamper
 
-MINI = Path(__file__).parent / "data" / "mini"
+MINI = Path(__file__).parent.parent / "data" / "mini"
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ def test_the_audit_chain_detects_an_edited_row(database, mini):
 
 
 def test_validate_accepts_the_bundled_processes():
-    for bundle in read_directory(Path(__file__).resolve().parent.parent):
+    for bundle in read_directory(Path(__file__).resolve().parent.parent.parent):
         assert validate(bundle) == [], bundle.process_id
 
 
@@ -230,7 +230,7 @@ def test_a_lane_without_a_group_key_offers_its_tasks_to_the_group_of_its_name(da
 
 
 def test_the_bundled_lanes_are_named_for_people_and_carry_their_group_keys():
-    bundles = {b.process_id: b for b in read_directory(Path(__file__).resolve().parent.parent)}
+    bundles = {b.process_id: b for b in read_directory(Path(__file__).resolve().parent.parent.parent)}
     spec, _ = build_specs(bundles["incident"])
     expected = {"diagnose": "service-desk", "decide_routing": "second-level", "investigate_l3": "infrastructure-l3"}
     assert {name: spec.task_specs[name].lane for name in expected} == expected

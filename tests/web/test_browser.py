@@ -17,7 +17,7 @@ from tests.conftest import free_port
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
 CHROMIUM = os.environ.get("FLOWDESK_CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+SHOTS = Path(__file__).resolve().parent.parent.parent / "artifacts" / "screenshots"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+PROCESSES = Path(__file__).resolve().parent.parent.parent / "processes"
 DIAGRAMS = sorted(PROCESSES.glob("*.bpmn"))
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",

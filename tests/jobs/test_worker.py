@@ -24,7 +24,7 @@ from tests.conftest import PG_URL
 from tests.payloads import RESOLVE_APPLICATION as RESOLVE
 from tests.payloads import incident
 
-TIMERS = Path(__file__).parent / "data" / "timers"
+TIMERS = Path(__file__).parent.parent / "data" / "timers"
 
 
 def resolved_incident(api):

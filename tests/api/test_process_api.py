@@ -9,7 +9,7 @@ import pytest
 
 from app import engine
 
-MINI = Path(__file__).parent / "data" / "mini"
+MINI = Path(__file__).parent.parent / "data" / "mini"
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from app import engine
 from app.jobs import service as jobs
 from app.jobs import worker
 from app.jobs.models import Job
+from tests.alerts.test_alerts import post, webhook
 from tests.conftest import sign_in
-from tests.test_alerts import post, webhook
-from tests.test_worker import _deploy_timers
+from tests.jobs.test_worker import _deploy_timers
 
 
 def test_a_failed_timer_is_shown_to_the_admin_and_retried(app, database, tmp_path):

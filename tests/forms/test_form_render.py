@@ -11,7 +11,7 @@ from app import create_app
 from app.config import Settings
 from app.forms.render import coerce, render
 
-FORMS = Path(__file__).resolve().parent.parent / "forms"
+FORMS = Path(__file__).resolve().parent.parent.parent / "forms"
 
 
 @pytest.fixture(autouse=True)

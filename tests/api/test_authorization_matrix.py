@@ -9,8 +9,8 @@ in the database. Refused roles are called first, so what an allowed role changes
 
 Object-level probes ride on the matrix: ramon (a requester) names alice's ticket and its task on every route,
 and nina, lee, olivia, audrey and admin name a task of the service desk's queue. Two more probes below cover
-tasks held by someone else. The auditor changing nothing is tests/test_permissions.py's; completing a task
-from outside its groups through the API is tests/test_incident_api.py's.
+tasks held by someone else. The auditor changing nothing is tests/api/test_permissions.py's; completing a task
+from outside its groups through the API is tests/tickets/test_incident_api.py's.
 
 Then: CSRF on every page that accepts a POST, the session cookie's flags, sign-in throttling, where a sign-in
 may send the browser next, and the security headers of pages and API answers.
