@@ -40,6 +40,22 @@ def _locale():
     return request.accept_languages.best_match(["en", "fr"]) or "en"
 
 
+# The browser features no Flowdesk page uses, switched off for every page.
+PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+
+
+def _personal(response) -> bool:
+    """A response for someone: an API call, a signed-in page, or anything that sets a session cookie. Static
+    files stay cacheable."""
+    if request.path.startswith("/static/"):
+        return False
+    if request.path.startswith("/api/") or "Set-Cookie" in response.headers:
+        return True
+    from flask_login import current_user
+
+    return bool(current_user and current_user.is_authenticated)
+
+
 def _freeze_what_is_loaded() -> None:
     """A server process keeps what it loaded at start (modules, the app, the models) for its whole life. Taken
     out of the cyclic garbage collector's sight, it is not walked again by each full collection, which then
@@ -81,12 +97,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_web(app)
     app.teardown_appcontext(http.close_db)
 
+    https = settings.base_url.startswith("https")
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS)
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if _personal(response):
+            # What a signed-in person or an API client sees stays out of shared and browser caches.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     if from_environment:

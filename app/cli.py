@@ -26,7 +26,13 @@ def main():
 @click.option("--port", default=5000, type=int, show_default=True, envvar="PORT")
 def serve(host: str, port: int):
     """Development server with the worker running in-process."""
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import WSGIRequestHandler, run_simple
+
+    class Handler(WSGIRequestHandler):
+        """Says it is Flowdesk, not which server and Python version it runs on."""
+
+        def version_string(self) -> str:
+            return "Flowdesk"
 
     from app import create_app
     from app.jobs.worker import run_forever
@@ -36,7 +42,7 @@ def serve(host: str, port: int):
     threading.Thread(target=run_forever, args=(app.extensions["flowdesk.db"], stop), daemon=True, name="worker").start()
     click.echo(f"Flowdesk on http://{host}:{port}")
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False, request_handler=Handler)
     finally:
         stop.set()
 

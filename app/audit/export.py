@@ -25,6 +25,16 @@ def event_row(e: AuditEvent) -> dict:
     }
 
 
+# A cell a spreadsheet would read as a formula (=, +, -, @, or a tab or carriage return before one).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value) -> str:
+    """A CSV cell a spreadsheet shows as text: a value that would start a formula gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def as_csv(events) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -32,7 +42,7 @@ def as_csv(events) -> str:
     for event in events:
         row = event_row(event)
         row["changes"] = json.dumps(row["changes"], sort_keys=True)
-        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+        writer.writerow([cell(row[c]) for c in COLUMNS])
     return buffer.getvalue()
 
 

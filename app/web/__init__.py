@@ -1,9 +1,10 @@
 """Server-rendered pages: sign-in, the requester's portal, the agent's inbox, tickets and task forms."""
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from app.errors import ServiceError
 from app.http import commit_on_success, get_db
@@ -60,17 +61,25 @@ def register(app: Flask) -> None:
 
         return {"unread_notifications": count}
 
-    @app.errorhandler(404)
-    def not_found(_err):
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        """Under /api/ every error is the contract's JSON error (a route that does not take the method too); a
+        page shows its error page."""
+        status = err.code or 500
         if request.path.startswith("/api/"):
-            return {"error": {"code": "not_found", "message": "no such endpoint", "fields": {}}}, 404
-        return render_template("error.html", title=_("Not found"), message=_("There is no such page."), status=404), 404
-
-    @app.errorhandler(400)
-    def bad_request(err):
-        if request.path.startswith("/api/"):
-            return {"error": {"code": "bad_request", "message": str(err.description), "fields": {}}}, 400
-        return render_template("error.html", title=_("Bad request"), message=err.description, status=400), 400
+            code = (err.name or "error").lower().replace(" ", "_")
+            message = "no such endpoint" if status == 404 else str(err.description or err.name)
+            response = jsonify({"error": {"code": code, "message": message, "fields": {}}})
+            if status == 405 and getattr(err, "valid_methods", None):
+                response.headers["Allow"] = ", ".join(err.valid_methods)
+            return response, status
+        if status == 404:
+            return render_template(
+                "error.html", title=_("Not found"), message=_("There is no such page."), status=404
+            ), 404
+        if status == 400:
+            return render_template("error.html", title=_("Bad request"), message=err.description, status=400), 400
+        return err
 
 
 commit_on_success(bp, on_service_error)

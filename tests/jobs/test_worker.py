@@ -174,6 +174,8 @@ def test_a_timer_due_in_two_seconds_fires_within_five_under_serve(tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
+        with urllib.request.urlopen(base + "/health", timeout=10) as response:  # noqa: S310 - loopback
+            assert response.headers["Server"] == "Flowdesk", "the server does not name its software and versions"
         started = time.monotonic()
         instance = call("POST", "/processes/wait/instances", {"data": {"delay": "PT2S", "divisor": 5}})
         while time.monotonic() - started < 5 and call("GET", f"/instances/{instance['id']}")["status"] != "completed":
