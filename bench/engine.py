@@ -22,6 +22,7 @@ from app import engine
 from app.engine import runtime
 from app.engine.bundle import build_specs, read_directory
 from app.tasks.models import HumanTask
+from app.wiring import wire
 from bench.common import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,7 @@ class InMemory:
     """The lifecycle run by the workflow engine alone."""
 
     def __init__(self):
+        wire()  # the diagrams' helpers (SLA clocks), as a server process has them
         (bundle,) = [b for b in read_directory(ROOT) if b.process_id == "incident"]
         self.spec, self.subprocess_specs = build_specs(bundle)
 

@@ -167,7 +167,9 @@ TAKEN: set[tuple[str, str, str]] = set()
 
 def pytest_configure(config):
     from app.engine import runtime
+    from app.wiring import wire
 
+    wire()  # tests that run the engine alone (no database opened) still offer the diagrams their helpers
     runtime.flow_observer = lambda process, source, target: TAKEN.add((process, source, target))
 
 
