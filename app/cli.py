@@ -1,5 +1,6 @@
-"""The `flowdesk` command line: serve, worker, db upgrade, deploy, seed-demo, token, audit verify."""
+"""The `flowdesk` command line: serve, worker, db upgrade, deploy, seed-demo, token, audit verify and checkpoint."""
 
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -14,6 +15,11 @@ from app.wiring import open_database
 def _database() -> Database:
     # The commands sign no sessions; the key only fills the field.
     return open_database(Settings.from_env(secret_key="unused-by-commands").database_url)  # noqa: S106
+
+
+def _interrupt(*_) -> None:
+    """SIGTERM ends the server as Ctrl-C does, so its worker writes its last checkpoint."""
+    raise KeyboardInterrupt
 
 
 @click.group()
@@ -39,12 +45,16 @@ def serve(host: str, port: int):
 
     app = create_app()
     stop = threading.Event()
-    threading.Thread(target=run_forever, args=(app.extensions["flowdesk.db"], stop), daemon=True, name="worker").start()
+    database = app.extensions["flowdesk.db"]
+    loop = threading.Thread(target=run_forever, args=(database, stop), daemon=True, name="worker")
+    loop.start()
+    signal.signal(signal.SIGTERM, _interrupt)
     click.echo(f"Flowdesk on http://{host}:{port}")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False, request_handler=Handler)
     finally:
         stop.set()
+        loop.join(30)  # its last audit checkpoint
 
 
 @main.command()
@@ -53,6 +63,7 @@ def worker():
     from app.jobs.worker import run_forever
 
     stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # stop after the job at hand, with a last checkpoint
     try:
         run_forever(_database(), stop)
     except KeyboardInterrupt:
@@ -129,14 +140,50 @@ def audit():
 
 @audit.command("verify")
 def audit_verify():
-    """Check the audit hash chain: exit 0, or exit 1 naming the first bad event."""
+    """Check the audit chain (HMACs, the newest checkpoint, ticket and comment rows): exit 0, or exit 1 naming
+    the first bad event."""
+    from app.audit import checkpoints
     from app.audit.service import verify
+    from app.config import audit_checkpoints, audit_key
+    from app.tickets.ledger import compare
+
+    database, key = _database(), audit_key()
+    try:
+        newest = checkpoints.newest(audit_checkpoints(database.url), key=key)
+    except checkpoints.CheckpointError as err:
+        click.echo(f"audit chain not proven: {err}")
+        sys.exit(1)
+    with database.reading() as session:
+        report = verify(session, key=key, head=newest[0] if newest else None)
+        difference = compare(session) if report.ok else None
+    if not report.ok:
+        click.echo(
+            f"audit chain broken at event {report.bad_event_id}: {report.reason} ({report.checked} good before it)"
+        )
+        sys.exit(1)
+    if difference is not None:
+        click.echo(f"audit chain intact but the rows differ from it: {difference}")
+        sys.exit(1)
+    seen = f"checkpoint {newest[1].name} ({newest[0].events} events) holds" if newest else "no checkpoint yet"
+    click.echo(f"audit chain intact: {report.checked} events, {seen}, tickets and comments match")
+
+
+@audit.command("checkpoint")
+def audit_checkpoint():
+    """Write a checkpoint of the audit chain's head now (the worker writes one every minute)."""
+    from app.audit.checkpoints import CheckpointError
+    from app.config import audit_checkpoints
+    from app.wiring import checkpoint
 
     database = _database()
-    with database.reading() as session:
-        report = verify(session)
-    if report.ok:
-        click.echo(f"audit chain intact: {report.checked} events")
+    try:
+        head = checkpoint(database)
+    except CheckpointError as err:
+        click.echo(f"no checkpoint written: {err}", err=True)
+        sys.exit(1)
+    if head is None:
+        click.echo("no checkpoint written: the audit log is empty")
         return
-    click.echo(f"audit chain broken at event {report.bad_event_id}: {report.reason} ({report.checked} good before it)")
-    sys.exit(1)
+    click.echo(
+        f"checkpoint written to {audit_checkpoints(database.url)}: {head.events} events up to event {head.last_id}"
+    )

@@ -22,6 +22,9 @@ from app.models import Base
 from app.wiring import open_database
 
 PG_URL = os.environ.get("FLOWDESK_TEST_DATABASE_URL")
+# One audit key for the whole session and the servers and workers it starts (the template's events are chained
+# under it).
+os.environ.setdefault("FLOWDESK_AUDIT_KEY", "flowdesk-test-audit-key")
 
 
 def _prepare(database: Database) -> None:
@@ -52,8 +55,11 @@ def template(tmp_path_factory):
 
 
 @pytest.fixture
-def database(template, tmp_path):
+def database(template, tmp_path, monkeypatch):
     if PG_URL:
+        # The PostgreSQL database is the same for every test: each gets a checkpoint folder of its own (on SQLite
+        # the default folder is beside each test's own database file).
+        monkeypatch.setenv("FLOWDESK_AUDIT_CHECKPOINTS", str(tmp_path / "audit-checkpoints"))
         database = open_database(normalise_database_url(PG_URL))
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         with database.engine.begin() as conn:

@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit log: the history of every ticket and instance."""
+"""The append-only, HMAC-chained audit log: the history of every ticket and instance."""
 
 from datetime import datetime
 
@@ -30,3 +30,6 @@ class AuditEvent(Base):
     public: Mapped[bool] = mapped_column(default=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # How hash was made: "hmac" (HMAC-SHA256 under the audit key), or "sha256" for the plain hashes of the
+    # events written before the chain was keyed (migration 0015); none of those may follow an "hmac" event.
+    hash_kind: Mapped[str] = mapped_column(String(10), default="hmac", server_default="sha256")

@@ -1,42 +1,20 @@
-"""Appending to the audit log, reading a ticket's or an instance's history, and proving the chain."""
+"""Appending to the audit log (each event HMAC-chained to the one before), reading a ticket's or an instance's
+history, and proving the chain (`verify`, whose arithmetic is in app/audit/chain.py)."""
 
-import hashlib
 import json
-from dataclasses import dataclass
-from datetime import UTC
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audit.chain import GENESIS, HMAC, ChainReport, Head, keyed_digest
+from app.audit.chain import verify as verify_chain
 from app.audit.models import AuditEvent
+from app.config import audit_key
 from app.db import utcnow
 
-GENESIS = "0" * 64
 _PENDING = "audit_pending"  # events recorded in the session, written at commit
 _AUDIT_LOCK = 7_311_001  # PostgreSQL advisory lock id that orders appends to the chain
-
-
-# What the hash covers: every field of an event but its id and its own hash.
-CHAINED = (
-    "at",
-    "actor",
-    "kind",
-    "ticket",
-    "instance_id",
-    "process_id",
-    "process_version",
-    "element_id",
-    "element_name",
-    "changes",
-    "public",
-    "prev_hash",
-)
-
-
-def _digest(fields: dict) -> str:
-    body = {name: fields[name] for name in CHAINED} | {"at": fields["at"].astimezone(UTC).isoformat()}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 _TAIL = "SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1"
@@ -89,22 +67,27 @@ def record(
     db.info.setdefault(_PENDING, []).append(event)
 
 
-def chain_on(sessions: sessionmaker) -> None:
-    """Make the sessions of this factory append the events they recorded to the chain when they commit (the app
-    registers this on its writers' factory; nothing else is hooked)."""
-    sa_event.listen(sessions, "before_commit", _append_pending)
+def chain_on(sessions: sessionmaker, *, key: bytes | None = None) -> None:
+    """Make the sessions of this factory append the events they recorded to the chain when they commit, each
+    hash an HMAC under key (default: the configured audit key). The app registers this on its own session
+    factories; nothing else is hooked."""
+    key = key or audit_key()
+    sa_event.listen(sessions, "before_commit", lambda session: _append_pending(session, key))
     sa_event.listen(sessions, "after_transaction_end", _forget_pending)
 
 
-def _append_pending(session: Session) -> None:
+def _append_pending(session: Session, key: bytes) -> None:
+    # The transaction's own writes first (flushing them may record events too): the lock is held only for the
+    # append. A clean session's flush does nothing.
+    session.flush()
     events = session.info.pop(_PENDING, None)
     if not events:
         return
-    session.flush()  # the transaction's own writes first: the chain's lock is held only for the append
     previous = _tail(session)
     for event in events:
         event["prev_hash"] = previous
-        event["hash"] = previous = _digest(event)
+        event["hash"] = previous = keyed_digest(event, key)
+        event["hash_kind"] = HMAC
     session.execute(insert(AuditEvent.__table__), events)  # one statement for all of them
 
 
@@ -124,6 +107,7 @@ def history(
     ticket: str | None = None,
     instance_id: int | None = None,
     public_only: bool = False,
+    leave_out: tuple[str, ...] = (),
     since=None,
     until=None,
     limit: int = 1000,
@@ -140,24 +124,11 @@ def history(
         query = query.where(AuditEvent.instance_id == instance_id)
     if public_only:
         query = query.where(AuditEvent.public.is_(True))
+    if leave_out:
+        query = query.where(AuditEvent.kind.not_in(leave_out))
     return list(db.scalars(query.limit(limit).offset(offset)))
 
 
-@dataclass
-class ChainReport:
-    ok: bool
-    checked: int
-    bad_event_id: int | None = None
-    reason: str = ""
-
-
-def verify(db: Session) -> ChainReport:
-    previous, checked = GENESIS, 0
-    for event in db.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)):
-        if event.prev_hash != previous:
-            return ChainReport(False, checked, event.id, "does not follow the previous event (prev_hash differs)")
-        if _digest({name: getattr(event, name) for name in CHAINED}) != event.hash:
-            return ChainReport(False, checked, event.id, "was changed after it was written (hash differs)")
-        previous = event.hash
-        checked += 1
-    return ChainReport(True, checked)
+def verify(db: Session, *, key: bytes | None = None, head: Head | None = None) -> ChainReport:
+    """Prove the chain under key (default: the configured audit key), against a checkpoint's head if given."""
+    return verify_chain(db, key=key or audit_key(), head=head)

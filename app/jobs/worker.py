@@ -1,9 +1,12 @@
-"""The worker loop: lease what is due, run each job in its own transaction, sleep until the next is due."""
+"""The worker loop: lease what is due, run each job in its own transaction, sleep until the next is due; and
+what the loop does once a minute and when it stops (registered by app/wiring.py: the audit checkpoint)."""
 
 import logging
 import os
 import socket
 import threading
+import time
+from collections.abc import Callable
 
 from sqlalchemy import func, select
 
@@ -13,6 +16,21 @@ from app.jobs.service import lease_due_jobs, run_job, runnable
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+PERIOD_SECONDS = 60.0
+_PERIODIC: dict[str, Callable[[Database], None]] = {}
+
+
+def every_minute(name: str, action: Callable[[Database], None]) -> None:
+    """Have every worker loop run action(database) once a minute and once more when it stops (idempotent)."""
+    _PERIODIC[name] = action
+
+
+def run_periodic(database: Database) -> None:
+    for name, action in list(_PERIODIC.items()):
+        try:
+            action(database)
+        except Exception:  # noqa: BLE001 - one failing duty stops neither the others nor the jobs
+            log.exception("periodic %s failed", name)
 
 
 def worker_name() -> str:
@@ -26,15 +44,24 @@ def run_once(database: Database, *, owner: str | None = None) -> int:
 
 
 def run_forever(database: Database, stop: threading.Event) -> None:
+    """Run jobs until stop is set; the periodic duties run at start, each minute and on the way out."""
     owner = worker_name()
-    while not stop.is_set():
-        try:
-            ran = run_once(database, owner=owner)
-        except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
-            log.exception("worker iteration failed")
-            ran = 0
-        if not ran:
-            stop.wait(_idle_wait(database))
+    run_periodic(database)
+    next_period = time.monotonic() + PERIOD_SECONDS
+    try:
+        while not stop.is_set():
+            if time.monotonic() >= next_period:
+                run_periodic(database)
+                next_period = time.monotonic() + PERIOD_SECONDS
+            try:
+                ran = run_once(database, owner=owner)
+            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+                log.exception("worker iteration failed")
+                ran = 0
+            if not ran:
+                stop.wait(_idle_wait(database))
+    finally:
+        run_periodic(database)
 
 
 def _idle_wait(database: Database) -> float:

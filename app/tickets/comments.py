@@ -11,6 +11,7 @@ from app.identity.service import Principal
 from app.tickets.access import get_ticket
 from app.tickets.coordination import deliver
 from app.tickets.journal import post_comment
+from app.tickets.ledger import KIND as ROW_RECORDS
 from app.tickets.models import Comment
 from app.validation import text, validate
 
@@ -58,4 +59,5 @@ def history(db: Session, *, user: Principal, number: str):
     public_only = not user.has("agent", "auditor", "admin", "process_owner")
     if public_only and ticket.requester != user.username:
         raise Forbidden("the history is for agents, auditors and the requester")
-    return audit.history(db, ticket=ticket.number, public_only=public_only)
+    # The row records (ticket_fields) repeat what the events beside them say; they are for verify and exports.
+    return audit.history(db, ticket=ticket.number, public_only=public_only, leave_out=(ROW_RECORDS,))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.db import utcnow
+from app.tickets.ledger import comment_digest
 from app.tickets.models import Comment, Ticket
 
 
@@ -29,7 +30,12 @@ def post_comment(db: Session, *, ticket: Ticket, author: str, body: str, visibil
         kind="comment_added",
         actor=author,
         public=visibility == "public",
-        changes={"comment": [None, comment.id], "visibility": [None, visibility]},
+        changes={
+            "comment": [None, comment.id],
+            "visibility": [None, visibility],
+            # What verify compares the comment row with (the body itself stays out of the log).
+            "digest": comment_digest(ticket_id=ticket.id, author=author, visibility=visibility, body=body),
+        },
     )
     ticket.updated_at = utcnow()
     return comment

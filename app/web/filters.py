@@ -11,6 +11,7 @@ from app.tickets import sla as ticket_sla
 EVENT_LABELS = {
     "ticket_created": _l("Ticket raised"),
     "ticket_updated": _l("Ticket updated"),
+    "ticket_fields": _l("Ticket fields recorded"),
     "instance_started": _l("Process started"),
     "element_completed": _l("Step passed"),
     "task_completed": _l("Task completed"),
