@@ -6,7 +6,6 @@ deploy that changes any of them makes a new version and a deploy that changes no
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from app.engine.decisions import input_in_place
 from app.engine.parser import build_specs
 from app.engine.sandbox import SandboxError, check_compiles
 from app.engine.xml import NS, XmlError, parse_xml
@@ -296,8 +296,9 @@ def _check_dmn(dmn: etree._Element, file: str) -> list[Problem]:
             continue
         owner = el.getparent().get("id") or el.get("id")
         if kind == "inputEntry":
-            if _QUESTION_MARK.search(text):  # "4 < ? < 6": the engine puts the input in place of the ?
-                _compile(problems, file, owner, "input entry", _QUESTION_MARK.sub("dmninputexpr", text), "eval")
+            in_place = input_in_place(text)
+            if in_place != text:  # "4 < ? < 6": the engine puts the input in place of the ?
+                _compile(problems, file, owner, "input entry", in_place, "eval")
                 continue
             try:
                 check_compiles(text, mode="eval")
@@ -312,10 +313,6 @@ def _owner_id(el: etree._Element) -> str | None:
     while el is not None and not el.get("id"):
         el = el.getparent()
     return el.get("id") if el is not None else None
-
-
-# A ? outside quotes, as SpiffWorkflow's DMN engine finds it.
-_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 
 def _check_scripts(tree: etree._Element, file: str) -> list[Problem]:

@@ -5,6 +5,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 
+from app.engine.decisions import LinearDMNEngine
 from app.engine.xml import NS, parse_xml
 
 GROUP_KEY_PROPERTY = "groupKey"
@@ -43,6 +44,11 @@ def _lane_groups(root: etree._Element) -> dict[str, str]:
 
 class FlowdeskBpmnParser(SpiffBpmnParser):
     PROCESS_PARSER_CLASS = LaneGroupProcessParser
+
+    def get_engine(self, decision_ref, node):
+        """The decision's engine, with the linear match of input entries."""
+        engine = super().get_engine(decision_ref, node)
+        return LinearDMNEngine(engine.decision_table)
 
 
 def build_specs(bundle):

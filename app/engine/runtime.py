@@ -249,13 +249,15 @@ class Run:
         try:
             return action()
         except SpiffWorkflowException as err:
-            task = getattr(err, "task", None)
-            element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
-            name = getattr(getattr(task, "task_spec", None), "bpmn_name", None) or element
-            cause = getattr(err, "exception", None) or err
-            raise EngineError(f"{name}: {cause}", element) from err
+            original = err.__cause__ or err.__context__
+            cause = original if isinstance(original, sandbox.SandboxError) else getattr(err, "exception", None) or err
+            raise _element_error(getattr(err, "task", None), cause) from err
         except sandbox.SandboxError as err:
             raise EngineError(str(err)) from err
+        except (ArithmeticError, ValueError, TypeError) as err:
+            # What SpiffWorkflow makes of a value diagram code returned (a timer's absurd duration): the
+            # diagram's error, named by the task SpiffWorkflow was working on.
+            raise _element_error(_task_in_traceback(err), err) from err
 
     def _collect(self) -> None:
         finished = [
@@ -315,6 +317,23 @@ class Run:
     def _last_end_data(self) -> dict:
         end = self._end_task()
         return end.data if end is not None else self.workflow.data
+
+
+def _element_error(task, cause) -> EngineError:
+    element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    name = getattr(getattr(task, "task_spec", None), "bpmn_name", None) or element
+    return EngineError(f"{name}: {cause}" if name else str(cause), element)
+
+
+def _task_in_traceback(err: BaseException):
+    """The innermost SpiffWorkflow task a failing call was working on (its `my_task` argument)."""
+    found, trace = None, err.__traceback__
+    while trace is not None:
+        candidate = trace.tb_frame.f_locals.get("my_task")
+        if getattr(candidate, "task_spec", None) is not None:
+            found = candidate
+        trace = trace.tb_next
+    return found
 
 
 def _finished(workflow):

@@ -1,10 +1,12 @@
-"""The sandbox every diagram script and expression runs in.
+"""The policy every diagram script and expression runs under, inside a sandbox process (child.py).
 
 Scripts, gateway conditions, timer expressions, DMN entries and task property expressions are all
 compiled with RestrictedPython (no imports, no names or attributes starting with an underscore, no
 str.format) and run with guarded attribute, item and iteration access. Only plain data and a few
 curated helpers enter the namespace. Arithmetic that could allocate without bound (`**`, `*`, `<<`)
-goes through a guard, and a line budget stops endless loops.
+goes through a guard, and a line budget stops endless loops. The process around it bounds CPU time, wall time
+and memory inside any C call. This module imports nothing of the app: the sandbox process loads it by itself.
+Helpers win over data: a data key named like a helper never hides it, and a script may not assign such a name.
 """
 
 import ast
@@ -70,6 +72,11 @@ class _Transformer(RestrictingNodeTransformer):
             elif _too_wide("".join(str(p.value) for p in parts)):
                 self.error(node, f"format widths above {MAX_WIDTH} are not allowed")
         return node
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Store | ast.Del) and node.id in HELPERS:
+            self.error(node, f"{node.id} is the name of a helper: choose another variable name")
+        return super().visit_Name(node)
 
     def visit_Import(self, node):
         self.error(node, "imports are not allowed in a diagram")
@@ -245,10 +252,12 @@ GUARD_NAMES = frozenset(_GUARDS)
 
 
 def provide(helpers: dict[str, Any]) -> None:
-    """Offer more helpers to every script and expression (the app hands the engine its domain's, such as the SLA
-    clocks, at start: the engine imports no domain package). Plain functions over plain data only."""
+    """Offer more helpers to every script and expression (the sandbox process loads the app's, such as the SLA
+    clocks, when it starts). Plain functions over plain data only."""
     HELPERS.update(helpers)
     _BUILTINS.update(helpers)
+    compile_script.cache_clear()
+    compile_expression.cache_clear()
 
 
 def _first_line(errors: tuple[str, ...]) -> int | None:
@@ -262,7 +271,10 @@ def _first_line(errors: tuple[str, ...]) -> int | None:
 
 @lru_cache(maxsize=4096)
 def compile_script(source: str):
-    result = compile_restricted_exec(source, filename="<script>", policy=_Transformer)
+    try:
+        result = compile_restricted_exec(source, filename="<script>", policy=_Transformer)
+    except (RecursionError, MemoryError) as err:
+        raise SandboxError("too deeply nested to compile") from err
     if result.errors:
         raise SandboxError("; ".join(result.errors), _first_line(result.errors))
     return result.code
@@ -270,7 +282,10 @@ def compile_script(source: str):
 
 @lru_cache(maxsize=4096)
 def compile_expression(source: str):
-    result = compile_restricted_eval(source.strip(), filename="<expression>", policy=_Transformer)
+    try:
+        result = compile_restricted_eval(source.strip(), filename="<expression>", policy=_Transformer)
+    except (RecursionError, MemoryError) as err:
+        raise SandboxError("too deeply nested to compile") from err
     if result.errors:
         raise SandboxError("; ".join(result.errors), _first_line(result.errors))
     return result.code
@@ -302,30 +317,33 @@ def _run(code, namespace: dict) -> Any:
         return eval(code, namespace)  # noqa: S307 - RestrictedPython bytecode with guarded globals
     except RecursionError as err:
         raise SandboxError("recursion too deep") from err
-    except MemoryError as err:
-        raise SandboxError("out of memory") from err
     finally:
         sys.settrace(previous)
 
 
+def _namespace(context: dict, extra: dict | None) -> dict:
+    """The data as variables, then the helpers (a data key never hides one), then the guards."""
+    return {**context, **(extra or {}), **HELPERS, **_GUARDS}
+
+
 def evaluate(expression: str, context: dict, extra: dict | None = None) -> Any:
-    namespace = {**context, **(extra or {}), **_GUARDS}
-    return _run(compile_expression(expression), namespace)
+    return _run(compile_expression(expression), _namespace(context, extra))
 
 
-def execute(script: str, context: dict, extra: dict | None = None) -> None:
-    """Run a script with the task data as its variables; the data it leaves are the new task data."""
-    namespace = {**context, **(extra or {}), **_GUARDS}
+def execute(script: str, context: dict, extra: dict | None = None) -> dict:
+    """Run a script with the task data as its variables; return the data it leaves (the new task data). A data key
+    named like a helper keeps its value: the script saw the helper, and may not assign that name."""
+    namespace = _namespace(context, extra)
     _run(compile_script(script), namespace)
-    result = {
-        key: value
-        for key, value in namespace.items()
-        if key not in GUARD_NAMES and not callable(value) and not key.startswith("_") and key not in (extra or {})
-    }
-    if len(repr(result)) > MAX_DATA_BYTES:
-        raise SandboxError(f"the script left more than {MAX_DATA_BYTES} bytes of data")
-    context.clear()
-    context.update(result)
+    extra = extra or {}
+    result = {}
+    for key, value in namespace.items():
+        if key in HELPERS and value is HELPERS[key]:
+            if key in context:
+                result[key] = context[key]
+        elif key not in GUARD_NAMES and key not in extra and not key.startswith("_") and not callable(value):
+            result[key] = value
+    return result
 
 
 def check_compiles(source: str, *, mode: str) -> None:
