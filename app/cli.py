@@ -1,4 +1,5 @@
-"""The `flowdesk` command line: serve, worker, db upgrade, deploy, seed-demo, token, audit verify and checkpoint."""
+"""The `flowdesk` command line: serve, worker, db upgrade, deploy, seed-demo, token, deactivate, audit verify and
+checkpoint."""
 
 import signal
 import sys
@@ -131,6 +132,22 @@ def token(username: str):
         click.echo(str(err), err=True)
         sys.exit(2)
     click.echo(value)
+
+
+@main.command()
+@click.argument("username")
+def deactivate(username: str):
+    """Deactivate USERNAME: sign-in, sessions and every token stop at once."""
+    from app.errors import NotFound
+    from app.identity.sessions import deactivate as deactivate_user
+
+    try:
+        with _database().unit_of_work() as session:
+            deactivate_user(session, username=username, actor=None)
+    except NotFound as err:
+        click.echo(err.message, err=True)
+        sys.exit(2)
+    click.echo(f"{username} is deactivated: their sessions and tokens no longer work")
 
 
 @main.group()

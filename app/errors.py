@@ -37,3 +37,13 @@ LOST_RACE = "someone else changed this at the same time; reload and try again"
 
 class ValidationFailed(ServiceError):
     status, code = 422, "validation_failed"
+
+
+class TooManyAttempts(ServiceError):
+    """Too many failed sign-ins from this client or for this account: wait retry_after seconds."""
+
+    status, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

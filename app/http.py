@@ -1,9 +1,11 @@
-"""Per-request database sessions: one transaction per request, committed only when the request succeeded."""
+"""Per-request database sessions: one transaction per request, committed only when the request succeeded; a
+refused request's audit event, committed apart from the request's work."""
 
 from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit
 from app.db import Database, lost_race
 from app.errors import LOST_RACE, Conflict, ServiceError
 
@@ -58,3 +60,20 @@ def close_db(_exc=None) -> None:
     session = g.pop("db", None)
     if session is not None:
         Database.end(session)
+
+
+def record_refusal(*, actor: str, reason: str) -> None:
+    """A refused request (403) in the audit log: who, which route and object, which method, and why. The
+    request's own work is rolled back first; the event is then committed in a transaction of its own, so it is
+    kept while nothing the request had begun is."""
+    close_db()
+    changes = {
+        "method": request.method,
+        "path": request.path,
+        "route": request.url_rule.rule if request.url_rule else None,
+        "object": request.view_args or {},
+        "reason": reason,
+        "client": request.remote_addr,
+    }
+    with database().unit_of_work() as session:
+        audit.record(session, kind="permission_denied", actor=actor, changes=changes)

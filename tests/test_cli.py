@@ -74,3 +74,11 @@ def test_audit_verify_names_the_first_edited_event(cli, api, database):
     tamper(database, "UPDATE audit_event SET actor = 'mallory' WHERE id = :id", id=victim)
     result = CliRunner().invoke(main, ["audit", "verify"])
     assert result.exit_code == 1 and f"event {victim}" in result.output
+
+
+def test_deactivate_stops_the_users_tokens_at_once(cli, api):
+    assert api.get("nina", "/api/v1/tasks")[0] == 200
+    result = cli("deactivate", "nina")
+    assert result.exit_code == 0 and "nina is deactivated" in result.output
+    assert api.get("nina", "/api/v1/tasks")[0] == 401
+    assert cli("deactivate", "nobody").exit_code == 2

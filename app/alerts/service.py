@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.alerts.models import AlertLink, AlertRule
+from app.audit import service as audit
 from app.db import utcnow
 from app.errors import Forbidden, NotFound
 from app.identity.service import Principal
@@ -88,8 +89,14 @@ def restore_default_rules(db: Session) -> None:
     db.flush()
 
 
-def add_rule(db: Session, *, label, match, field_name, value) -> AlertRule:
-    """A new rule at the end of the list, checked before it is stored."""
+def reset_rules(db: Session, *, actor: str) -> None:
+    """An admin puts the default rules back (in the audit log)."""
+    restore_default_rules(db)
+    audit.record(db, kind="alert_rules_restored", actor=actor, changes={"rules": [None, len(DEFAULT_RULES)]})
+
+
+def add_rule(db: Session, *, label, match, field_name, value, actor: str) -> AlertRule:
+    """A new rule at the end of the list, checked before it is stored; the audit log keeps who added it."""
     given = {"label": label, "match": match, "field": field_name, "value": value}
     rule_values = validate(schema=RULE, data=given, what="the rule")
     last = db.scalar(select(AlertRule.position).order_by(AlertRule.position.desc()).limit(1)) or 0
@@ -102,12 +109,21 @@ def add_rule(db: Session, *, label, match, field_name, value) -> AlertRule:
     )
     db.add(rule)
     db.flush()
+    audit.record(db, kind="alert_rule_added", actor=actor, changes={"rule": [None, _described(rule)]})
     return rule
 
 
-def delete_rule(db: Session, *, rule_id: int) -> None:
-    if db.execute(delete(AlertRule).where(AlertRule.id == rule_id)).rowcount == 0:
+def delete_rule(db: Session, *, rule_id: int, actor: str) -> None:
+    rule = db.get(AlertRule, rule_id)
+    if rule is None:
         raise NotFound(f"no alert rule {rule_id}")
+    audit.record(db, kind="alert_rule_deleted", actor=actor, changes={"rule": [_described(rule), None]})
+    db.delete(rule)
+    db.flush()
+
+
+def _described(rule: AlertRule) -> dict:
+    return {"id": rule.id, "label": rule.label, "match": rule.match, "field": rule.field, "value": rule.value}
 
 
 def incident_fields(labels: dict, rule_list: list[AlertRule]) -> dict[str, str | None]:

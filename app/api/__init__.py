@@ -5,7 +5,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.engine import BundleError, EngineError
 from app.errors import ServiceError, Unauthorized, ValidationFailed
-from app.http import commit_on_success, get_db
+from app.http import commit_on_success, get_db, record_refusal
 from app.identity import service as identity
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -34,6 +34,8 @@ def authenticate():
 
 @bp.errorhandler(ServiceError)
 def on_service_error(err: ServiceError):
+    if err.status == 403 and "user" in g:
+        record_refusal(actor=g.user.username, reason=err.message)
     return error_response(err.status, err.code, err.message, err.fields)
 
 

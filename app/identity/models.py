@@ -1,4 +1,4 @@
-"""Users, groups and API tokens."""
+"""Users, groups, API tokens and the sign-in throttle's counters."""
 
 from datetime import datetime
 
@@ -39,8 +39,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The language the user chose; None: the browser's preferred language decides.
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Part of every session cookie: signing out or deactivating the user adds one, which ends every session
+    # signed in before (a copied cookie included), on every node.
+    session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(secondary=membership, lazy="selectin")
@@ -57,3 +58,16 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted under one key: a client address (`client:ADDR`), an account tried from one
+    address (`pair:USER@ADDR`) or an account from anywhere (`account:USER`); see app/identity/throttle.py."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # No attempt under this key has its password checked before this moment.
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app.errors import ServiceError
-from app.http import commit_on_success, get_db
+from app.http import commit_on_success, get_db, record_refusal
 
 bp = Blueprint("web", __name__)
 
@@ -17,11 +17,14 @@ STATUS_TITLES = {
     404: _l("Not found"),
     409: _l("Changed meanwhile"),
     422: _l("Check the form"),
+    429: _l("Too many attempts"),
 }
 
 
 @bp.errorhandler(ServiceError)
 def on_service_error(err: ServiceError):
+    if err.status == 403 and current_user.is_authenticated:
+        record_refusal(actor=current_user.username, reason=err.message)
     title = STATUS_TITLES.get(err.status) or _("Error")
     return render_template("error.html", title=title, message=err.message, status=err.status), err.status
 
@@ -35,13 +38,13 @@ def home():
 
 def register(app: Flask) -> None:
     from app import login_manager
-    from app.identity.service import principal_by_id
+    from app.identity.service import principal_for_session
     from app.web import admin, audit, auth, inbox, portal, studio, tasks, tickets  # noqa: F401 - routes register
     from app.web.filters import register_filters
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return principal_by_id(get_db(), user_id=int(user_id)) if user_id.isdigit() else None
+        return principal_for_session(get_db(), session_id=user_id)
 
     app.register_blueprint(bp)
     register_filters(app)

@@ -53,7 +53,12 @@ def admin_add_alert_rule():
     form = {k: request.form.get(k, "") for k in ("label", "match", "field", "value")}
     try:
         alerts.add_rule(
-            get_db(), label=form["label"], match=form["match"], field_name=form["field"], value=form["value"]
+            get_db(),
+            label=form["label"],
+            match=form["match"],
+            field_name=form["field"],
+            value=form["value"],
+            actor=current_user.username,
         )
     except ValidationFailed as err:
         return _rules_page(form, err.fields, 422)
@@ -65,7 +70,7 @@ def admin_add_alert_rule():
 @login_required
 def admin_delete_alert_rule(rule_id):
     _admin()
-    alerts.delete_rule(get_db(), rule_id=rule_id)
+    alerts.delete_rule(get_db(), rule_id=rule_id, actor=current_user.username)
     flash(_("The rule is deleted."))
     return redirect(url_for("web.admin_alert_rules"))
 
@@ -74,6 +79,6 @@ def admin_delete_alert_rule(rule_id):
 @login_required
 def admin_restore_alert_rules():
     _admin()
-    alerts.restore_default_rules(get_db())
+    alerts.reset_rules(get_db(), actor=current_user.username)
     flash(_("The default rules are back."))
     return redirect(url_for("web.admin_alert_rules"))

@@ -5,11 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app import engine
 from app.audit import service as audit_log
 from app.audit.export import export_response
+from app.audit.security import SECURITY_KINDS, events_of_kinds
 from app.engine import parse_xml
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.http import get_db
@@ -20,6 +22,20 @@ from app.tickets import sla as ticket_sla
 from app.web import bp
 
 READERS = ("auditor", "process_owner", "admin")
+SECURITY_TITLES = {
+    "sign_in": _l("Signed in"),
+    "sign_in_failed": _l("Sign-in failed"),
+    "sign_out": _l("Signed out"),
+    "permission_denied": _l("Refused (not allowed)"),
+    "token_created": _l("API token created"),
+    "token_revoked": _l("API token revoked"),
+    "user_deactivated": _l("User deactivated"),
+    "alert_rule_added": _l("Alert rule added"),
+    "alert_rule_deleted": _l("Alert rule deleted"),
+    "alert_rules_restored": _l("Default alert rules restored"),
+    "job_retried": _l("Failed job retried"),
+}
+SECURITY_PAGE = 500
 
 
 def _reader() -> None:
@@ -55,6 +71,29 @@ def audit():
     if number:
         return redirect(url_for("web.audit_ticket", number=number))
     return render_template("audit.html", processes=sorted({d.process_id for d in engine.all_definitions(get_db())}))
+
+
+@bp.route("/audit/security")
+@login_required
+def audit_security():
+    """Security events of a date range, newest first: sign-ins and their failures, refusals, token and admin
+    changes; one kind of them if asked."""
+    _reader()
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = _day("from", today - timedelta(days=7))
+    until = _day("to", today) + timedelta(days=1)
+    kind = request.args.get("kind") or ""
+    kinds = [kind] if kind in SECURITY_KINDS else list(SECURITY_KINDS)
+    events = events_of_kinds(get_db(), kinds=kinds, since=since, until=until, limit=SECURITY_PAGE, newest_first=True)
+    return render_template(
+        "audit_security.html",
+        events=events,
+        titles=SECURITY_TITLES,
+        kind=kind if kind in SECURITY_KINDS else "",
+        since=since.date(),
+        until=(until - timedelta(days=1)).date(),
+        most=SECURITY_PAGE,
+    )
 
 
 @bp.route("/audit/tickets/<number>")
