@@ -83,6 +83,7 @@ bench: install pg-start
 	$(PY) -m bench.rounds --rounds 600
 	$(PY) -m bench.timers --timers 12000 --window 60 --later 88000
 	$(PY) -m bench.floor
+	$(PY) -m bench.sandbox
 
 # Extract every user-facing string into the catalogue translators work from (French comes next).
 messages: install
