@@ -24,10 +24,7 @@ def provide(helpers: dict[str, Any]) -> None:
     """Offer more helpers to every script and expression (the app hands the engine its domain's, such as the SLA
     clocks, at start: the engine imports no domain package). Plain functions over plain data, in modules that
     import nothing of the app: the sandbox processes load those modules from their files."""
-    specs = {name: [inspect.getfile(function), function.__name__] for name, function in helpers.items()}
-    if any(pool._helpers.get(name) != spec for name, spec in specs.items()):
-        pool.register_helpers(specs)
-    HELPERS.update(helpers)
+    pool.register_helpers({name: [inspect.getfile(function), function.__name__] for name, function in helpers.items()})
 
 
 def _raised(reply: dict) -> Exception:
@@ -39,11 +36,11 @@ def _raised(reply: dict) -> Exception:
     return SandboxError(message, reply.get("line"))
 
 
-def _data(value: dict | None, what: str) -> str | None:
+def _data(value: dict | None, what: str):
     if value is None:
         return None
     try:
-        return codec.dumps(value)
+        return codec.encode(value)
     except codec.Unstorable as err:
         raise SandboxError(f"{what}: {err}") from None
 
@@ -60,7 +57,7 @@ def evaluate(expression: str, context: dict, extra: dict | None = None) -> Any:
     reply = _ask(
         {"op": "eval", "src": expression, "ctx": _data(context, "the task data"), "extra": _data(extra, "the input")}
     )
-    return codec.loads(reply["value"])
+    return codec.decode(reply["value"])
 
 
 def execute(script: str, context: dict, extra: dict | None = None) -> None:
@@ -68,7 +65,7 @@ def execute(script: str, context: dict, extra: dict | None = None) -> None:
     reply = _ask(
         {"op": "exec", "src": script, "ctx": _data(context, "the task data"), "extra": _data(extra, "the input")}
     )
-    result = codec.loads(reply["ctx"])
+    result = codec.decode(reply["ctx"])
     context.clear()
     context.update(result)
 

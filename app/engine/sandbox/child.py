@@ -41,7 +41,7 @@ def _read_clock_of_asker(modules) -> None:
     for module in modules:
         if getattr(module, "datetime", None) is datetime:
             module.datetime = _AskersTime
-    policy.HELPERS["datetime"] = policy._BUILTINS["datetime"] = _AskersTime
+    policy.HELPERS["datetime"] = _AskersTime
 
 
 def _load_helpers(specs: list[list[str]]) -> None:
@@ -83,14 +83,14 @@ def _answer(request: dict) -> dict:
     if op == "check":
         policy.check_compiles(source, mode=request["mode"])
         return {"ok": True}
-    context = codec.loads(request["ctx"])
-    extra = codec.loads(request["extra"]) if request.get("extra") else None
+    context = codec.decode(request["ctx"])
+    extra = codec.decode(request["extra"]) if request.get("extra") else None
     if op == "eval":
-        return {"ok": True, "value": codec.dumps(policy.evaluate(source, context, extra))}
-    data = codec.dumps(policy.execute(source, context, extra))
-    if len(data) > policy.MAX_DATA_BYTES:
-        raise policy.SandboxError(f"the script left more than {policy.MAX_DATA_BYTES} bytes of data")
-    return {"ok": True, "ctx": data}
+        return {"ok": True, "value": codec.encode(policy.evaluate(source, context, extra))}
+    return {"ok": True, "ctx": codec.encode(policy.execute(source, context, extra))}
+
+
+_TOO_MUCH = {"ok": False, "error": f"the script left more than {policy.MAX_DATA_BYTES} bytes of data"}
 
 
 def _serve(cpu_seconds: float) -> None:
@@ -108,7 +108,10 @@ def _serve(cpu_seconds: float) -> None:
             reply = {"ok": False, "error": message, "line": _line_of(err), "kind": kind if kind in _ERRORS else None}
         finally:
             signal.setitimer(signal.ITIMER_PROF, 0)
-        sys.stdout.write(json.dumps(reply, separators=(",", ":")) + "\n")
+        line = json.dumps(reply, separators=(",", ":"))
+        if "ctx" in reply and len(line) > policy.MAX_DATA_BYTES:
+            line = json.dumps(_TOO_MUCH)
+        sys.stdout.write(line + "\n")
         sys.stdout.flush()
         if reply.get("memory"):
             return  # the heap may be in pieces: the pool starts a fresh process

@@ -73,17 +73,24 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def dumps(value: Any) -> str:
-    """One line of JSON (no raw newline can appear in it). Unstorable names what cannot be stored: for task data,
-    the variable that holds it."""
+def encode(value: Any) -> Any:
+    """A plain JSON value (what json.dumps takes). Unstorable names what cannot be stored: for task data, the
+    variable that holds it."""
     try:
         if isinstance(value, dict) and all(isinstance(key, str) for key in value) and TAG not in value:
-            encoded = {key: _encode(item, key) for key, item in value.items()}
-        else:
-            encoded = _encode(value, "the result")
-        return json.dumps(encoded, separators=(",", ":"))
+            return {key: _encode(item, key) for key, item in value.items()}
+        return _encode(value, "the result")
     except RecursionError as err:
         raise Unstorable("the data", value) from err
+
+
+def decode(value: Any) -> Any:
+    return _decode(value)
+
+
+def dumps(value: Any) -> str:
+    """One line of JSON (no raw newline can appear in it)."""
+    return json.dumps(encode(value), separators=(",", ":"))
 
 
 def loads(text: str | bytes) -> Any:

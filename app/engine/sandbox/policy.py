@@ -231,7 +231,7 @@ HELPERS: dict[str, Any] = {
     "floor": math.floor,
 }
 
-_BUILTINS = {**safe_builtins, **HELPERS}
+_BUILTINS = dict(safe_builtins)  # the helpers enter each namespace after the data (see _namespace)
 for _name in ("setattr", "delattr", "__import__", "_getattr_"):
     _BUILTINS.pop(_name, None)
 
@@ -255,7 +255,6 @@ def provide(helpers: dict[str, Any]) -> None:
     """Offer more helpers to every script and expression (the sandbox process loads the app's, such as the SLA
     clocks, when it starts). Plain functions over plain data only."""
     HELPERS.update(helpers)
-    _BUILTINS.update(helpers)
     compile_script.cache_clear()
     compile_expression.cache_clear()
 

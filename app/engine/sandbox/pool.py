@@ -188,7 +188,10 @@ _limits: Limits | None = None
 
 
 def register_helpers(specs: dict[str, list[str]]) -> None:
-    """Helpers the sandbox processes load: exposed name -> [module file, function name]. Restarts the pool."""
+    """Helpers the sandbox processes load: exposed name -> [module file, function name]. A change restarts the
+    pool (the app registers the same ones each time it is wired: that changes nothing)."""
+    if all(_helpers.get(name) == spec for name, spec in specs.items()):
+        return
     _helpers.update(specs)
     _reset()
 
