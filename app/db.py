@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from app import text_search
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -59,7 +61,13 @@ PING_AFTER_IDLE = 1.0  # seconds
 # the first ticket of a kind numbered twice, a ticket followed twice, an alert opened twice, a version deployed
 # twice. Any other integrity error is a defect and is not dressed up as a race.
 RACE_KEYS = frozenset(
-    {"pk_ticket_counter", "uq_ticket_watcher", "uq_alert_link_open_fingerprint", "uq_process_definition_process_id"}
+    {
+        "pk_ticket_counter",
+        "uq_ticket_watcher",
+        "uq_alert_link_open_fingerprint",
+        "uq_process_definition_process_id",
+        "uq_saved_view_owner_name",
+    }
 )
 
 
@@ -206,6 +214,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        text_search.register_sqlite_functions(dbapi_conn)  # the search index's triggers stem what they index
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

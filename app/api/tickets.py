@@ -1,5 +1,7 @@
 """API routes for incidents, tickets, their comments and history, and human tasks."""
 
+from dataclasses import replace
+
 from flask import g, jsonify, request
 
 from app.api import bp, paging
@@ -16,6 +18,7 @@ from app.tickets import comments as ticket_comments
 from app.tickets import intake, problems, queries
 from app.tickets import watchers as ticket_watchers
 from app.tickets import work as ticket_work
+from app.tickets.filters import parse_filter
 
 LIST_QUERY = {
     "status": {"type": "string"},
@@ -123,21 +126,10 @@ def declare_major(number):
     return jsonify(_ticket(incident))
 
 
-@route(bp, "/incidents", "GET", summary="List incidents", query=LIST_QUERY)
+@route(bp, "/incidents", "GET", summary="List incidents (GET /api/v1/tickets takes every filter)", query=LIST_QUERY)
 def list_incidents():
-    limit, offset = paging()
-    found = queries.list_tickets(
-        get_db(),
-        user=g.user,
-        kind="incident",
-        status=request.args.get("status"),
-        priority=request.args.get("priority"),
-        assignment_group=request.args.get("assignment_group"),
-        q=request.args.get("q"),
-        limit=limit,
-        offset=offset,
-    )
-    return jsonify([ticket_json(t) for t in found])
+    wanted = replace(parse_filter(request.args), kind="incident")
+    return jsonify([ticket_json(t) for t in queries.list_tickets(get_db(), user=g.user, wanted=wanted)])
 
 
 @route(bp, "/incidents/<number>", "GET", summary="One incident")

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -15,7 +15,12 @@ class Ticket(Base):
         Index("ix_ticket_kind_created", "kind", "created_at"),
         Index("ix_ticket_created", "created_at", "id"),
         Index("ix_ticket_kind_group_status_created", "kind", "assignment_group", "status", "created_at"),
-        # On PostgreSQL, title, description and number also have trigram indexes for search (migration 0013).
+        *(
+            Index(f"ix_ticket_{c}_created", c, "created_at")
+            for c in ("assignee", "service", "ci", "status", "priority")
+        ),  # noqa: E501
+        # Full-text search: a generated tsvector column `search` on PostgreSQL, FTS5 tables on SQLite, which
+        # the ORM does not map (app/tickets/search_index.py).
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,3 +86,16 @@ class Comment(Base):
     author: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     visibility: Mapped[str] = mapped_column(String(10))  # public, internal
+
+
+class SavedView(Base):
+    """A ticket list's filters and sort an agent keeps under a name of their own (app/tickets/views.py)."""
+
+    __tablename__ = "saved_view"
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_saved_view_owner_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(80))
+    filters: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,42 +1,96 @@
-"""Lists of tickets: filtered and paged, by number, the incidents of a problem."""
+"""Lists of tickets: filtered, searched, sorted and paged as the user may see them; by number; the incidents of
+a problem."""
 
-from sqlalchemy import or_, select
+from collections.abc import Iterator
+
+from sqlalchemy import Select, and_, case, false, not_, or_, select
 from sqlalchemy.orm import Session
 
+from app.db import utcnow
 from app.identity.service import Principal
+from app.tickets import search
+from app.tickets.filters import TicketFilter, day_after, day_start
 from app.tickets.models import Ticket
 
+DONE = ("Resolved", "Closed", "Cancelled", "Rejected")  # a ticket in one of these needs no more work
+_PRIORITY_RANK = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Ticket.priority, else_=4)
+_NEWEST = (Ticket.created_at.desc(), Ticket.id.desc())
+_SORTS = {
+    "created_at": (Ticket.created_at, Ticket.id),
+    "-created_at": _NEWEST,
+    "priority": (_PRIORITY_RANK, *_NEWEST),
+    "-priority": (_PRIORITY_RANK.desc(), *_NEWEST),
+    "resolution_due": (Ticket.resolution_due.is_(None), Ticket.resolution_due, Ticket.id),
+    "-resolution_due": (Ticket.resolution_due.is_(None), Ticket.resolution_due.desc(), Ticket.id.desc()),
+}
 
-def list_tickets(
-    db: Session,
-    *,
-    user: Principal,
-    kind: str | None = None,
-    status: str | None = None,
-    priority: str | None = None,
-    assignment_group: str | None = None,
-    q: str | None = None,
-    requester: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[Ticket]:
-    query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+
+def list_tickets(db: Session, *, user: Principal, wanted: TicketFilter) -> list[Ticket]:
+    """One page of the tickets the user may see that the filter asks for."""
+    return list(db.scalars(ticket_query(db, user=user, wanted=wanted).limit(wanted.limit).offset(wanted.offset)))
+
+
+def every_ticket(db: Session, *, user: Principal, wanted: TicketFilter, most: int) -> Iterator[Ticket]:
+    """Every ticket the filter asks for (up to most), read in batches: for an export."""
+    query = ticket_query(db, user=user, wanted=wanted).limit(most).execution_options(yield_per=500)
+    yield from db.scalars(query)
+
+
+def ticket_query(db: Session, *, user: Principal, wanted: TicketFilter) -> Select:
+    wanted = wanted.for_user(user)
+    query = select(Ticket)
     if not user.sees_all_tickets:
         query = query.where(Ticket.requester == user.username)
-    elif requester:
-        query = query.where(Ticket.requester == requester)
-    if kind:
-        query = query.where(Ticket.kind == kind)
-    if status:
-        query = query.where(Ticket.status == status)
-    if priority:
-        query = query.where(Ticket.priority == priority)
-    if assignment_group:
-        query = query.where(Ticket.assignment_group == assignment_group)
-    if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(Ticket.title.ilike(like), Ticket.number.ilike(like), Ticket.description.ilike(like)))
-    return list(db.scalars(query.limit(max(1, min(limit, 500))).offset(max(0, offset))))
+    query = query.where(*_conditions(wanted))
+    sort = wanted.sort or ("relevance" if wanted.q else "-created_at")
+    if wanted.q:
+        found = search.matches(dialect=db.get_bind().dialect.name, text=wanted.q, internal=user.sees_all_tickets)
+        if found is None:
+            return query.where(false())
+        query = query.join(found, found.c.ticket_id == Ticket.id)
+        if sort == "relevance":
+            return query.order_by(found.c.score.desc(), *_NEWEST)
+    return query.order_by(*_SORTS.get(sort, _NEWEST))
+
+
+def _conditions(wanted: TicketFilter) -> list:
+    conditions = []
+    for name in ("kind", "requester", "service", "ci", "assignee"):
+        if (value := getattr(wanted, name)) is not None:
+            conditions.append(getattr(Ticket, name) == value)
+    for name in ("status", "priority", "assignment_group"):
+        if values := getattr(wanted, name):
+            conditions.append(getattr(Ticket, name).in_(values))
+    if wanted.unassigned:
+        conditions.append(Ticket.assignee.is_(None))
+    if wanted.open is not None:
+        conditions.append(Ticket.status.not_in(DONE) if wanted.open else Ticket.status.in_(DONE))
+    if wanted.created_from:
+        conditions.append(Ticket.created_at >= day_start(wanted.created_from))
+    if wanted.created_to:
+        conditions.append(Ticket.created_at < day_after(wanted.created_to))
+    if wanted.sla:
+        conditions.append(_sla(wanted.sla))
+    return conditions
+
+
+def _sla(state: str):
+    """Breached: its resolution target passed before it was resolved. At risk: open, not breached, three
+    quarters of its resolution time used, its clock running."""
+    now = utcnow()
+    if state == "breached":
+        return or_(
+            Ticket.sla_breached.is_(True),
+            and_(Ticket.resolved_at.is_(None), Ticket.resolution_due < now, Ticket.status.not_in(DONE)),
+        )
+    return and_(
+        Ticket.status.not_in(DONE),
+        Ticket.sla_breached.is_(False),
+        Ticket.sla_held_since.is_(None),
+        Ticket.sla_warning_due <= now,
+        Ticket.resolution_due >= now,
+        not_(Ticket.resolution_due.is_(None)),
+    )
 
 
 def tickets_by_number(db: Session, *, numbers: set[str]) -> dict[str, Ticket]:

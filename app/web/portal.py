@@ -10,6 +10,7 @@ from app.forms.render import coerce, render
 from app.http import get_db
 from app.tasks import service as tasks
 from app.tickets import intake, queries
+from app.tickets.filters import TicketFilter
 from app.web import bp
 
 INCIDENT_FIELDS = ("title", "description", "impact", "urgency", "service", "category", "caller")
@@ -17,7 +18,7 @@ INCIDENT_FIELDS = ("title", "description", "impact", "urgency", "service", "cate
 
 def _page(form: dict, errors: dict, status: int = 200):
     db = get_db()
-    mine = queries.list_tickets(db, user=current_user, requester=current_user.username, limit=100)
+    mine = queries.list_tickets(db, user=current_user, wanted=TicketFilter(requester=current_user.username, limit=100))
     waiting = tasks.open_tasks_for(db, user=current_user, limit=100)
     related = queries.tickets_by_number(db, numbers={t.business_key for t in waiting if t.business_key})
     return render_template(

@@ -105,6 +105,12 @@ TABLE = [
     ("Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/openapi.json"),
     ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/catalog"),
     ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/incidents"),
+    ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/tickets"),
+    ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/tickets.csv"),
+    ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "POST", "/api/v1/tickets/bulk"),
+    ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/views"),
+    ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "POST", "/api/v1/views"),
+    ("U  H  H  Y  H  H  H  H  H  H  H  H", "DELETE", "/api/v1/views/<int:view_id>"),
     ("U  Y  Y  Y  Y  Y  Y  Y  F  F  Y  Y", "POST", "/api/v1/incidents"),
     ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/incidents/<number>"),
     ("U  F  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/api/v1/incidents/<number>/major"),
@@ -186,6 +192,8 @@ BODIES = {
     ("POST", "/api/v1/requests"): {"json": {"item": "password-reset", "fields": {"account": "alice"}}},
     ("POST", "/api/v1/problems"): {"json": {**NEW_PROBLEM, "incidents": []}},
     ("POST", "/api/v1/tickets/<number>/comments"): {"json": COMMENT},
+    ("POST", "/api/v1/tickets/bulk"): {"json": {"tickets": [TICKET], "action": "watch"}},
+    ("POST", "/api/v1/views"): {"json": {"name": "Incidents", "filters": {"kind": "incident"}}},
     ("POST", "/api/v1/tickets/<number>/problem"): {"json": {"problem": PROBLEM}},
     ("POST", "/api/v1/tasks/<task_id>/complete"): {"json": {"data": RESOLVE}},
     ("POST", "/api/v1/processes/<process_id>/versions"): {
@@ -346,6 +354,8 @@ def demo(api, database) -> dict[str, str]:
         job = db.scalars(select(Job).where(Job.instance_id == ticket["instance_id"]).order_by(Job.id)).first()
         job.status, job.last_error = "failed", "ZeroDivisionError: division by zero"
         job_id, rule_id = job.id, db.scalars(select(AlertRule.id).order_by(AlertRule.id)).first()
+    status, view = api.post("sam", "/api/v1/views", {"name": "Critical", "filters": {"priority": "critical"}})
+    assert status == 201, view
     return {
         "number": TICKET,
         "task_id": task["id"],
@@ -357,6 +367,7 @@ def demo(api, database) -> dict[str, str]:
         "key": "password-reset",
         "job_id": str(job_id),
         "rule_id": str(rule_id),
+        "view_id": view["key"],  # sam's saved view
         "username": "alice",  # DELETE .../watchers/<username>: stop alice following her ticket
     }
 
