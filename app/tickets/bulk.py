@@ -64,4 +64,3 @@ def _action(values: dict) -> Callable[[Session, Principal, str], object]:
             db, user=user, number=number, body=body, visibility=visibility
         )
     return lambda db, user, number: watchers.watch(db, user=user, number=number)
-

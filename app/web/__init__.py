@@ -33,13 +33,16 @@ def on_service_error(err: ServiceError):
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("web.login"))
-    return redirect(url_for("web.inbox" if current_user.is_agent else "web.portal"))
+    if current_user.is_agent:
+        return redirect(url_for("web.inbox"))
+    # Auditors, process owners and admins read every ticket: their home is the ticket list, not the portal.
+    return redirect(url_for("web.tickets" if current_user.sees_all_tickets else "web.portal"))
 
 
 def register(app: Flask) -> None:
     from app import login_manager
     from app.identity.service import principal_for_session
-    from app.web import admin, audit, auth, inbox, portal, studio, tasks, tickets  # noqa: F401 - routes register
+    from app.web import admin, audit, auth, inbox, portal, studio, tasks, ticket_list, tickets  # noqa: F401
     from app.web.filters import register_filters
 
     @login_manager.user_loader
