@@ -3,6 +3,8 @@
 from flask import g, jsonify, request
 
 from app.api import bp, paging
+from app.api.edits import tagged as _tagged
+from app.api.edits import ticket_body
 from app.api.openapi import json_body, route
 from app.api.serializers import comment_json, event_json, notification_json, task_json, ticket_json
 from app.audit.export import export_response
@@ -93,10 +95,7 @@ def create_problem():
 
 
 def _ticket(ticket) -> dict:
-    body = ticket_json(ticket)
-    if ticket.kind == "problem":
-        body["links"]["incidents"] = [t.number for t in queries.linked_incidents(get_db(), problem=ticket)]
-    return body
+    return ticket_body(get_db(), ticket)
 
 
 @route(
@@ -142,12 +141,12 @@ def list_incidents():
 
 @route(bp, "/incidents/<number>", "GET", summary="One incident")
 def get_incident(number):
-    return jsonify(ticket_json(ticket_access.get_ticket(get_db(), user=g.user, number=number, kind="incident")))
+    return _tagged(ticket_access.get_ticket(get_db(), user=g.user, number=number, kind="incident"))
 
 
-@route(bp, "/tickets/<number>", "GET", summary="Any ticket")
+@route(bp, "/tickets/<number>", "GET", summary="Any ticket (its ETag is its version, for If-Match on PATCH)")
 def get_ticket(number):
-    return jsonify(_ticket(ticket_access.get_ticket(get_db(), user=g.user, number=number)))
+    return _tagged(ticket_access.get_ticket(get_db(), user=g.user, number=number))
 
 
 @route(bp, "/tickets/<number>/tasks", "GET", summary="A ticket's open tasks")

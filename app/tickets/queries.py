@@ -47,3 +47,11 @@ def tickets_by_number(db: Session, *, numbers: set[str]) -> dict[str, Ticket]:
 
 def linked_incidents(db: Session, *, problem: Ticket) -> list[Ticket]:
     return list(db.scalars(select(Ticket).where(Ticket.problem_number == problem.number).order_by(Ticket.id)))
+
+
+def children_of(db: Session, *, parent: Ticket) -> list[Ticket]:
+    return list(db.scalars(select(Ticket).where(Ticket.parent_number == parent.number).order_by(Ticket.id)))
+
+
+def duplicates_of(db: Session, *, original: Ticket) -> list[Ticket]:
+    return list(db.scalars(select(Ticket).where(Ticket.duplicate_of == original.number).order_by(Ticket.id)))

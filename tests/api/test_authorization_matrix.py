@@ -111,6 +111,9 @@ TABLE = [
     ("U  Y  Y  Y  Y  Y  Y  Y  F  F  Y  F", "POST", "/api/v1/requests"),
     ("U  F  F  Y  Y  Y  F  F  F  F  F  F", "POST", "/api/v1/problems"),
     ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/tickets/<number>"),
+    ("U  F  H  Y  Y  Y  H  H  F  F  F  H", "PATCH", "/api/v1/tickets/<number>"),
+    ("U  Y  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/api/v1/tickets/<number>/cancel"),
+    ("U  F  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/api/v1/tickets/<number>/links"),
     ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/tickets/<number>/tasks"),
     ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/tickets/<number>/history"),
     ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/tickets/<number>/history.csv"),
@@ -143,7 +146,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 
 # --- what is sent ---------------------------------------------------------------------------------------
 
-TICKET, PROBLEM = "INC0000001", "PRB0000001"
+TICKET, PROBLEM, PARENT = "INC0000001", "PRB0000001", "INC0000002"
 INCIDENT = incident("Printer on fire")
 RESOLVE = {
     "category": "application",
@@ -187,6 +190,9 @@ BODIES = {
     ("POST", "/api/v1/problems"): {"json": {**NEW_PROBLEM, "incidents": []}},
     ("POST", "/api/v1/tickets/<number>/comments"): {"json": COMMENT},
     ("POST", "/api/v1/tickets/<number>/problem"): {"json": {"problem": PROBLEM}},
+    ("PATCH", "/api/v1/tickets/<number>"): {"json": {"title": "Mail is down for the whole floor"}},
+    ("POST", "/api/v1/tickets/<number>/cancel"): {"json": {"reason": "Raised twice"}},
+    ("POST", "/api/v1/tickets/<number>/links"): {"json": {"kind": "parent", "ticket": PARENT}},
     ("POST", "/api/v1/tasks/<task_id>/complete"): {"json": {"data": RESOLVE}},
     ("POST", "/api/v1/processes/<process_id>/versions"): {
         "data": (PROJECT / "processes" / "incident.bpmn").read_text(encoding="utf-8"),
@@ -335,13 +341,16 @@ def caller(app, api, username: str | None, rule: str) -> Caller:
 
 @pytest.fixture
 def demo(api, database) -> dict[str, str]:
-    """alice's incident with the service desk's open task, a problem of sam's, a failed job, an alert rule."""
+    """alice's incident with the service desk's open task, a problem of sam's, an incident of sam's (a parent to
+    link to), a failed job, an alert rule."""
     status, ticket = api.post("alice", "/api/v1/incidents", {**INCIDENT, "title": "Mail is down"})
     assert status == 201 and ticket["number"] == TICKET, ticket
     (task,) = api.get("admin", f"/api/v1/tickets/{TICKET}/tasks")[1]
     assert task["candidate_groups"] == ["service-desk"] and task["assignee"] is None
     status, problem = api.post("sam", "/api/v1/problems", {**NEW_PROBLEM, "incidents": []})
     assert status == 201 and problem["number"] == PROBLEM, problem
+    status, parent = api.post("sam", "/api/v1/incidents", {**INCIDENT, "title": "The mail relay is down"})
+    assert status == 201 and parent["number"] == PARENT, parent
     with database.unit_of_work() as db:
         job = db.scalars(select(Job).where(Job.instance_id == ticket["instance_id"]).order_by(Job.id)).first()
         job.status, job.last_error = "failed", "ZeroDivisionError: division by zero"
