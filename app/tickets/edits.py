@@ -54,6 +54,14 @@ ENDED = ("Closed", "Cancelled", "Rejected")
 EDIT_KINDS = ("ticket_edited", "ticket_cancelled", "ticket_linked")  # events that carry a version change
 
 
+class StaleVersion(Conflict):
+    """An edit made on an old version of the ticket: fields names what changed since, since holds it as data."""
+
+    def __init__(self, message: str, fields: dict, since: dict):
+        super().__init__(message, fields)
+        self.since = since
+
+
 def update_ticket(db: Session, *, user: Principal, number: str, changes: dict, version: int | None = None) -> Ticket:
     """Apply an agent's changes to a ticket; version is the one the agent read (None: no precondition)."""
     ticket = get_ticket(db, user=user, number=number)
@@ -91,7 +99,7 @@ def claim_version(db: Session, *, ticket: Ticket, seen: int) -> None:
     set_committed_value(ticket, "version", seen + 1)
 
 
-def stale(db: Session, *, ticket: Ticket, seen: int) -> Conflict:
+def stale(db: Session, *, ticket: Ticket, seen: int) -> StaleVersion:
     """The 409 of an edit made on an old version: it names each field changed since, with who changed it."""
     since = changed_since(db, ticket=ticket, seen=seen)
     fields = {
@@ -106,7 +114,7 @@ def stale(db: Session, *, ticket: Ticket, seen: int) -> Conflict:
         version=ticket.version,
         fields=", ".join(since) or _("its status or links"),
     )
-    return Conflict(message, fields)
+    return StaleVersion(message, fields, since)
 
 
 def changed_since(db: Session, *, ticket: Ticket, seen: int) -> dict[str, tuple]:

@@ -39,7 +39,7 @@ def home():
 def register(app: Flask) -> None:
     from app import login_manager
     from app.identity.service import principal_for_session
-    from app.web import admin, audit, auth, inbox, portal, studio, tasks, tickets  # noqa: F401 - routes register
+    from app.web import admin, audit, auth, inbox, portal, studio, tasks, ticket_edits, tickets  # noqa: F401 - routes register
     from app.web.filters import register_filters
 
     @login_manager.user_loader

@@ -134,3 +134,15 @@ def test_of_two_simultaneous_edits_one_wins_and_the_other_is_409(api):
     assert "urgency" in loser_body["error"]["fields"] and winner in loser_body["error"]["fields"]["urgency"][0]
     ticket = api.get("sam", f"/api/v1/tickets/{number}")[1]
     assert ticket["version"] == 2 and ticket["urgency"] == {"sam": "high", "sara": "medium"}[winner]
+
+
+def test_the_openapi_document_publishes_the_edit_body_with_no_other_field(api):
+    document = api.get(None, "/api/v1/openapi.json")[1]
+    schema = document["paths"]["/api/v1/tickets/{number}"]["patch"]["requestBody"]["content"]["application/json"]
+    assert schema["schema"]["additionalProperties"] is False and "assignee" in schema["schema"]["properties"]
+    assert (
+        "reason"
+        in document["paths"]["/api/v1/tickets/{number}/cancel"]["post"]["requestBody"]["content"]["application/json"][
+            "schema"
+        ]["required"]
+    )
