@@ -22,6 +22,12 @@ def ticket_body(db: Session, ticket) -> dict:
     return body
 
 
+def tickets_body(db: Session, tickets: list) -> list[dict]:
+    """A page of tickets, each with its children and duplicates (looked up for the whole page at once)."""
+    children, duplicates = queries.linked_numbers(db, numbers=[t.number for t in tickets])
+    return [ticket_json(t, children=children.get(t.number), duplicates=duplicates.get(t.number)) for t in tickets]
+
+
 def tagged(ticket, status: int = 200):
     response = jsonify(ticket_body(get_db(), ticket))
     response.status_code = status

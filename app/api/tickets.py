@@ -4,7 +4,7 @@ from flask import g, jsonify, request
 
 from app.api import bp, paging
 from app.api.edits import tagged as _tagged
-from app.api.edits import ticket_body
+from app.api.edits import ticket_body, tickets_body
 from app.api.openapi import json_body, route
 from app.api.serializers import comment_json, event_json, notification_json, task_json, ticket_json
 from app.audit.export import export_response
@@ -136,7 +136,7 @@ def list_incidents():
         limit=limit,
         offset=offset,
     )
-    return jsonify([ticket_json(t) for t in found])
+    return jsonify(tickets_body(get_db(), found))
 
 
 @route(bp, "/incidents/<number>", "GET", summary="One incident")

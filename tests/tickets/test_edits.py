@@ -2,8 +2,9 @@
 every change is in the history, and of two concurrent edits one wins and the other is told what changed."""
 
 import threading
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+import time_machine
 from sqlalchemy import select
 
 from app.jobs.models import Job
@@ -48,6 +49,19 @@ def test_raising_impact_and_urgency_recomputes_the_priority_and_moves_the_sla(ap
     assert edit["changes"]["urgency"] == ["low", "high"]
     assert any(e["changes"].get("priority") == ["low", "critical"] for e in history), "the new priority is recorded"
     assert api.get("alice", f"/api/v1/tickets/{ticket['number']}")[1]["priority"] == "critical"
+
+
+def test_a_target_moved_into_the_past_is_breached_at_once(api):
+    opened = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+    with time_machine.travel(opened, tick=False):
+        ticket = raise_incident(api)
+    with time_machine.travel(opened + timedelta(hours=5), tick=False):
+        status, edited, _ = patch(api, "sam", ticket["number"], {"impact": "high", "urgency": "high"})
+    assert status == 200 and edited["priority"] == "critical"
+    assert edited["sla"]["breached"] and edited["sla"]["breached_at"], "4 hours were over an hour ago"
+    history = api.get("sam", f"/api/v1/tickets/{ticket['number']}/history")[1]
+    assert [e["kind"] for e in history].count("sla_breached") == 1
+    assert any(n["kind"] == "sla_breach" for n in api.get("maria", "/api/v1/notifications")[1]), "the manager is told"
 
 
 def test_title_category_service_and_ci_are_kept_with_their_history(api):

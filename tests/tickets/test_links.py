@@ -68,3 +68,10 @@ def test_a_duplicate_is_closed_linked_and_its_requester_follows_the_original(api
     work(api, "sam", original, RESOLVE, "diagnose")
     news = api.get("ramon", "/api/v1/notifications")[1]
     assert news[0]["ticket"] == original and "Resolved" in news[0]["text"], "the original's news reaches ramon"
+
+
+def test_a_list_of_incidents_carries_each_ones_children(api):
+    parent, child = raise_incident(api), raise_incident(api)
+    assert link(api, child, "parent", parent)[0] == 201
+    listed = {t["number"]: t for t in api.get("sam", "/api/v1/incidents")[1]}
+    assert (listed[parent]["children"], listed[child]["parent"]) == ([child], parent)
