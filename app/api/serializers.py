@@ -13,7 +13,8 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def ticket_json(t: Ticket) -> dict:
+def ticket_json(t: Ticket, *, children: list[str] | None = None, duplicates: list[str] | None = None) -> dict:
+    """A ticket; children and duplicates (numbers) are given by callers that looked them up (a single ticket)."""
     state = ticket_sla.sla_state(t)
     return {
         "number": t.number,
@@ -43,6 +44,12 @@ def ticket_json(t: Ticket) -> dict:
         "updated_at": iso(t.updated_at),
         "resolved_at": iso(t.resolved_at),
         "closed_at": iso(t.closed_at),
+        "cancelled_at": iso(t.cancelled_at),
+        "cancel_reason": t.cancel_reason,
+        "version": t.version,
+        "parent": t.parent_number,
+        "children": children or [],
+        "duplicate_of": t.duplicate_of,
         "sla": {
             "response_due": iso(t.response_due),
             "resolution_due": iso(t.resolution_due),
@@ -54,7 +61,14 @@ def ticket_json(t: Ticket) -> dict:
             "breached_at": iso(t.sla_breached_at),
         },
         "major_incident": t.major_incident,
-        "links": {"parent": t.parent_number, "problem": t.problem_number, "incidents": []},
+        "links": {
+            "parent": t.parent_number,
+            "children": children or [],
+            "duplicate_of": t.duplicate_of,
+            "duplicates": duplicates or [],
+            "problem": t.problem_number,
+            "incidents": [],
+        },
         "item": t.item_key,
         "details": t.details or {},
     }

@@ -3,8 +3,8 @@
 from flask import Response, g, jsonify, request
 
 from app.api import bp
+from app.api.edits import tickets_body
 from app.api.openapi import json_body, route
-from app.api.serializers import ticket_json
 from app.http import get_db
 from app.tickets import bulk, queries, saved_views
 from app.tickets.export import MOST_ROWS, tickets_csv
@@ -47,7 +47,7 @@ def _wanted():
 @route(bp, "/tickets", "GET", summary="Tickets of every kind: filtered, searched, sorted and paged", query=LIST_QUERY)
 def list_tickets():
     found = queries.list_tickets(get_db(), user=g.user, wanted=_wanted())
-    return jsonify([ticket_json(t) for t in found])
+    return jsonify(tickets_body(get_db(), found))
 
 
 @route(

@@ -5,6 +5,8 @@ from dataclasses import replace
 from flask import g, jsonify, request
 
 from app.api import bp, paging
+from app.api.edits import tagged as _tagged
+from app.api.edits import ticket_body, tickets_body
 from app.api.openapi import json_body, route
 from app.api.serializers import comment_json, event_json, notification_json, task_json, ticket_json
 from app.audit.export import export_response
@@ -96,10 +98,7 @@ def create_problem():
 
 
 def _ticket(ticket) -> dict:
-    body = ticket_json(ticket)
-    if ticket.kind == "problem":
-        body["links"]["incidents"] = [t.number for t in queries.linked_incidents(get_db(), problem=ticket)]
-    return body
+    return ticket_body(get_db(), ticket)
 
 
 @route(
@@ -129,17 +128,17 @@ def declare_major(number):
 @route(bp, "/incidents", "GET", summary="List incidents (GET /api/v1/tickets takes every filter)", query=LIST_QUERY)
 def list_incidents():
     wanted = replace(parse_filter(request.args), kind="incident")
-    return jsonify([ticket_json(t) for t in queries.list_tickets(get_db(), user=g.user, wanted=wanted)])
+    return jsonify(tickets_body(get_db(), queries.list_tickets(get_db(), user=g.user, wanted=wanted)))
 
 
 @route(bp, "/incidents/<number>", "GET", summary="One incident")
 def get_incident(number):
-    return jsonify(ticket_json(ticket_access.get_ticket(get_db(), user=g.user, number=number, kind="incident")))
+    return _tagged(ticket_access.get_ticket(get_db(), user=g.user, number=number, kind="incident"))
 
 
-@route(bp, "/tickets/<number>", "GET", summary="Any ticket")
+@route(bp, "/tickets/<number>", "GET", summary="Any ticket (its ETag is its version, for If-Match on PATCH)")
 def get_ticket(number):
-    return jsonify(_ticket(ticket_access.get_ticket(get_db(), user=g.user, number=number)))
+    return _tagged(ticket_access.get_ticket(get_db(), user=g.user, number=number))
 
 
 @route(bp, "/tickets/<number>/tasks", "GET", summary="A ticket's open tasks")

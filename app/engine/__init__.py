@@ -1,10 +1,11 @@
 """The process engine: the only package that imports SpiffWorkflow, and it knows nothing of tickets.
 
 This module is the engine's whole surface; other packages import from here only. Repository: deploy bundles as
-versions and read them. Runtime: start, complete, deliver, restart, fire_timers, each returning an Outcome of
-plain data in which every element's spiffworkflow properties come as a mapping for the caller to read. The
-app hands the engine the helpers its diagrams may call (`provide_helpers`) and its writers' session factory
-(`keep_workflows_on`) at start.
+versions and read them. Runtime: start, complete, deliver, restart, amend (new process data from outside), cancel,
+fire_timers, each returning an Outcome of plain data in which every element's spiffworkflow properties come as a
+mapping for the caller to read; decide evaluates one of a definition's decision tables. The app hands the engine
+the helpers its diagrams may call (`provide_helpers`) and its writers' session factory (`keep_workflows_on`) at
+start.
 """
 
 from app.engine.bundle import Bundle, BundleError, Problem
@@ -24,7 +25,10 @@ from app.engine.definitions import (
 )
 from app.engine.diff import diff as diagram_diff
 from app.engine.instances import (
+    amend,
+    cancel,
     complete,
+    decide,
     deliver,
     fire_timers,
     get_instance,
@@ -56,11 +60,14 @@ __all__ = [
     "ProcessInstance",
     "ReadyTask",
     "Step",
+    "amend",
+    "cancel",
     "XmlError",
     "all_definitions",
     "bundle_of",
     "check_bundle",
     "complete",
+    "decide",
     "deliver",
     "deploy_bpmn",
     "deploy_bundle",

@@ -19,7 +19,12 @@ def input_in_place(entry: str) -> str:
 
 
 class LinearDMNEngine(DMNEngine):
-    """DMNEngine whose match of an input entry finds the `?` in one pass; the rest is SpiffWorkflow's."""
+    """DMNEngine whose match of an input entry finds the `?` in one pass; the rest is SpiffWorkflow's. It keeps the
+    id of the decision it was built for (what a business rule task calls), so the app can evaluate it by name."""
+
+    def __init__(self, decision_table, decision_id: str | None = None):
+        super().__init__(decision_table)
+        self.decision_id = decision_id
 
     def evaluate(self, input_expr, match_expr, task):
         if match_expr is None:

@@ -110,6 +110,34 @@ def restart(db: Session, *, instance_id: int, data: dict, actor: str | None, rea
     return _finish(db, instance, run.advance(), actor=actor)
 
 
+def amend(db: Session, *, instance_id: int, data: dict, actor: str | None, reason: str) -> Outcome:
+    """Change process data of a running instance from outside (an edited ticket): its waiting tasks take the new
+    values, and a date timer whose expression reads one of them is set again, firing at once if it is past."""
+    instance, run = _open_run(db, instance_id)
+    run.amend(data)
+    changes = {"reason": [None, reason], **{k: [None, v] for k, v in data.items()}}
+    store.record(db, instance, kind="data_amended", actor=actor, changes=changes)
+    return _finish(db, instance, run.advance(), actor=actor)
+
+
+def cancel(db: Session, *, instance_id: int, actor: str | None, reason: str) -> Outcome:
+    """End an instance where it stands: its open tasks are cancelled, its timers stop, nothing else runs; its
+    status is cancelled. An instance already completed or cancelled is a Conflict."""
+    instance, run = _open_run(db, instance_id)
+    if instance.status in ("completed", "cancelled"):
+        WORKFLOWS.keep(instance.id, instance.state, run.workflow)
+        raise Conflict(f"the process has already ended ({instance.status})")
+    store.record(db, instance, kind="instance_cancelled", actor=actor, changes={"reason": [None, reason]})
+    return _finish(db, instance, run.cancel(), actor=actor)
+
+
+def decide(db: Session, *, definition: ProcessDefinition | DefinitionRef, decision: str, data: dict) -> dict | None:
+    """Evaluate a decision table of the definition's bundle with data as its input; None when the bundle has no
+    such decision. The result is the matching rule's outputs (empty when no rule matches)."""
+    spec, subprocess_specs = definitions.specs_of(db, definition)
+    return _decide(spec, subprocess_specs, decision, data)
+
+
 def fire_timers(db: Session, *, instance_id: int) -> Outcome:
     """Fire the instance's due timers and advance it (the worker calls this with the job leased)."""
     instance, run = _open_run(db, instance_id)
@@ -128,7 +156,32 @@ def state_metrics(db: Session, *, instance: ProcessInstance) -> dict[str, int]:
     return {"bytes": len(instance.state), "tasks": len(workflow.get_tasks()), "round": instance.round}
 
 
+class _DecisionInput:
+    """What a decision table reads of a task, for evaluating one outside a run: its data and the script engine."""
+
+    def __init__(self, data: dict):
+        self.data = dict(data)
+        self.workflow = self
+        self.script_engine = serializer.SCRIPT_ENGINE
+        self.task_spec = None
+
+
+def _decide(spec, subprocess_specs, decision: str, data: dict) -> dict | None:
+    """The outputs of the decision table `decision` that a business rule task of the spec calls, for data."""
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in process.task_specs.values():
+            engine = getattr(task_spec, "dmnEngine", None)
+            if engine is not None and decision in (getattr(engine, "decision_id", None), engine.decision_table.id):
+                try:
+                    return engine.result(_DecisionInput(data))
+                except Exception as err:  # noqa: BLE001 - a failing table is the diagram's error
+                    raise EngineError(f"decision {decision}: {err}") from err
+    return None
+
+
 def _status(report: RunReport) -> str:
+    if report.cancelled:
+        return "cancelled"
     if report.completed:
         return "completed"
     return "running" if report.ready else "waiting"

@@ -48,7 +48,7 @@ class FlowdeskBpmnParser(SpiffBpmnParser):
     def get_engine(self, decision_ref, node):
         """The decision's engine, with the linear match of input entries."""
         engine = super().get_engine(decision_ref, node)
-        return LinearDMNEngine(engine.decision_table)
+        return LinearDMNEngine(engine.decision_table, decision_ref)
 
 
 def build_specs(bundle):

@@ -8,6 +8,7 @@ continueAsNew=true restarts a fresh workflow of the same spec with the end event
 grows with its rounds.
 """
 
+import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -15,7 +16,11 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -85,6 +90,7 @@ class RunReport:
     ready_before: set[str] = field(default_factory=set)
     timers_before: set[tuple] = field(default_factory=set)
     thrown: list[dict] = field(default_factory=list)  # messages for other instances: {name, payload}
+    cancelled: bool = False  # the run ended the workflow from outside (nothing completed)
 
 
 def properties_of(task_spec) -> dict[str, str]:
@@ -230,6 +236,32 @@ class Run:
         """Let every timer that is due fire (the caller then advances the workflow)."""
         self._guard(self.workflow.refresh_timers)
 
+    def amend(self, data: dict) -> None:
+        """Give the waiting tasks new values of process data (from outside: an edited ticket). A date timer
+        waiting on an expression that reads one of those values is set again (a moved SLA target), and fires now
+        if its new moment is past; other timers keep their moment."""
+        changed = set(data)
+        waiting = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+        # A boundary event takes its data from the split above its task again when timers are refreshed: that
+        # structural task (no BPMN element of its own) is given the data too.
+        splits = {
+            t.parent.id: t.parent for t in waiting if t.parent and not getattr(t.parent.task_spec, "bpmn_id", None)
+        }
+        for task in [*waiting, *splits.values()]:
+            task.data = {**task.data, **data}  # a new dict: 3.2.0 shares nested data between tasks
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(definition, TimeDateEventDefinition) and _reads(definition.expression) & changed:
+                task._set_internal_data(event_value=None)
+        self._guard(self.workflow.refresh_timers)
+
+    def cancel(self) -> RunReport:
+        """End the workflow where it stands: every waiting task and timer is cancelled, nothing runs."""
+        data = self.current_data()
+        self.workflow.cancel()
+        report = self.report
+        report.workflow, report.completed, report.cancelled, report.data = self.workflow, True, True, data
+        return report
+
     def restart(self, data: dict) -> None:
         """Continue as new from outside: a fresh workflow of the same spec with the current data updated by data."""
         carried = {**self.current_data(), **data}
@@ -317,6 +349,14 @@ class Run:
     def _last_end_data(self) -> dict:
         end = self._end_task()
         return end.data if end is not None else self.workflow.data
+
+
+def _reads(expression: str) -> set[str]:
+    """The names an expression reads (none when it does not parse: it is then left as it was)."""
+    try:
+        return {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
+    except SyntaxError:
+        return set()
 
 
 def _element_error(task, cause) -> EngineError:

@@ -216,8 +216,3 @@ def members_of(db: Session, *, groups: list[str]) -> list[str]:
 def manager_of(db: Session, *, group: str) -> str | None:
     """The user name of the group's manager (hierarchical escalation), if it has one."""
     return db.scalar(select(User.username).join(Group, Group.manager_id == User.id).where(Group.name == group))
-
-
-def agent_groups(db: Session) -> list[str]:
-    """The names of the groups whose members work tickets (what a ticket can be assigned to), by name."""
-    return list(db.scalars(select(Group.name).where(Group.role == "agent").order_by(Group.name)))

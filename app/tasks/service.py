@@ -1,7 +1,7 @@
 """Working a user task: claim it, release it, complete it with its form's data; the open tasks of a person,
 an instance or a business key. Callers look the task up with their own visibility check and pass it in."""
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app import engine
@@ -133,3 +133,22 @@ def open_tasks_for(
         .offset(max(0, offset))
     )
     return list(db.scalars(query))
+
+
+def assign(db: Session, *, task: HumanTask, assignee: str | None) -> None:
+    """Give an open task to a person (an agent's assignment, not a claim), or back to its groups with None. The
+    caller has checked that the person belongs to one of the task's groups."""
+    moved = db.execute(
+        update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == "open").values(assignee=assignee)
+    ).rowcount
+    if not moved:
+        raise Conflict("this task is no longer open")
+    db.refresh(task)
+
+
+def offer_to(db: Session, *, task: HumanTask, group: str) -> None:
+    """Move an open task to another group's queue: its candidate groups become that one group."""
+    db.execute(delete(HumanTaskGroup).where(HumanTaskGroup.task_id == task.id))
+    db.execute(insert(HumanTaskGroup).values(task_id=task.id, group_name=group, position=0, open=True))
+    db.refresh(task)
+    db.expire(task, ["groups"])

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.errors import ServiceError, ValidationFailed
+from app.errors import Forbidden, ServiceError, ValidationFailed
 from app.identity.service import Principal
-from app.tickets import comments, watchers
+from app.tickets import comments, edits, watchers
 from app.validation import text, validate
 
 MOST_TICKETS = 500
@@ -18,7 +18,9 @@ BULK = {
     "additionalProperties": False,
     "properties": {
         "tickets": {"type": "array", "items": {"type": "string", "maxLength": 20}, "minItems": 1},
-        "action": {"type": "string", "enum": ["comment", "watch"]},
+        "action": {"type": "string", "enum": ["assign", "comment", "watch"]},
+        "assignment_group": text(64),
+        "assignee": text(64),
         "body": text(20_000),
         "visibility": {"type": "string", "enum": ["public", "internal"]},
     },
@@ -34,7 +36,9 @@ class RowResult:
 
 
 def run(db: Session, *, user: Principal, tickets, action, **values) -> list[RowResult]:
-    """Do action on every ticket in tickets (at most MOST_TICKETS, each once, in the order given)."""
+    """Do action on every ticket in tickets (at most MOST_TICKETS, each once, in the order given): agents only."""
+    if not user.is_agent:
+        raise Forbidden("bulk actions are for agents")
     if isinstance(tickets, list) and len(tickets) > MOST_TICKETS:
         raise ValidationFailed(
             f"a bulk action takes at most {MOST_TICKETS} tickets; {len(tickets)} were picked",
@@ -63,4 +67,11 @@ def _action(values: dict) -> Callable[[Session, Principal, str], object]:
         return lambda db, user, number: comments.add_comment(
             db, user=user, number=number, body=body, visibility=visibility
         )
-    return lambda db, user, number: watchers.watch(db, user=user, number=number)
+    if action == "watch":
+        return lambda db, user, number: watchers.watch(db, user=user, number=number)
+    changes = {k: values[k] for k in ("assignment_group", "assignee") if values.get(k)}
+    if not changes:
+        raise ValidationFailed(
+            "a bulk assignment names a group, a person or both", {"assignment_group": ["Choose a group or a person."]}
+        )
+    return lambda db, user, number: edits.update_ticket(db, user=user, number=number, changes=changes)

@@ -4,8 +4,9 @@ Every operation that runs a ticket's process hands its Outcome to `settle`. Appl
 ticket in step (sync), tells the people a new task waits for, and returns the follow-ups the run calls for:
 a critical incident starts its major-incident coordination, a problem's news reaches its incidents (a known
 error as a comment, a fix as a restart at their "resolved elsewhere" entry), a resolved major incident tells its
-coordination that service is restored. The loop runs each follow-up on the engine and applies its outcome in
-turn, depth first, in one transaction. No function here calls back into its caller.
+coordination that service is restored, a resolved parent incident resolves its open children. The loop runs each
+follow-up on the engine and applies its outcome in turn, depth first, in one transaction. No function here calls
+back into its caller.
 """
 
 from collections import deque
@@ -20,7 +21,7 @@ from app.errors import Conflict
 from app.tickets import journal
 from app.tickets.diagram_events import EVENT, tell_who_works_it, ticket_event
 from app.tickets.models import Ticket
-from app.tickets.queries import linked_incidents
+from app.tickets.queries import children_of, linked_incidents
 from app.tickets.sync import sync
 
 
@@ -79,9 +80,26 @@ def _apply(db: Session, ticket: Ticket, outcome: Outcome, *, actor: str | None, 
     sync(db, ticket, outcome, initial=initial)
     tell_who_works_it(db, ticket, outcome)  # after the sync: the news shows the priority and group the run set
     follow_ups = _messages(db, ticket, outcome, actor=actor)
-    if ticket.status == "Resolved" and not was_resolved and ticket.major_instance_id:
+    if ticket.status == "Resolved" and not was_resolved:
+        follow_ups += _resolved_follow_ups(db, ticket)
+    return follow_ups
+
+
+def _resolved_follow_ups(db: Session, ticket: Ticket) -> list:
+    """A resolved incident tells its coordination that service is restored, and resolves its open children."""
+    follow_ups: list = []
+    if ticket.major_instance_id:
         payload = {"resolution_notes": ticket.resolution_notes}
         follow_ups.append(Deliver(ticket, ticket.major_instance_id, "service_restored", payload))
+    if ticket.kind != "incident":
+        return follow_ups
+    notes = f"Resolved with parent incident {ticket.number}: {ticket.resolution_notes or ''}".strip()
+    for child in children_of(db, parent=ticket):
+        restart = resolution(
+            child, code=ticket.resolution_code or "fix", notes=notes, reason=f"parent {ticket.number} resolved"
+        )
+        if restart is not None:
+            follow_ups.append(restart)
     return follow_ups
 
 

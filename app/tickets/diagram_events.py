@@ -92,3 +92,9 @@ def people_for(db: Session, task: OpenTask) -> list[str]:
     if task.assignee:
         return [task.assignee]
     return identity.members_of(db, groups=task.candidate_groups)
+
+
+def tell_assignee(db: Session, ticket: Ticket, task, *, key: str) -> None:
+    """An agent gave a task to someone: tell them (a notification and a mail), once for this assignment."""
+    told = {task.assignee: f"task:{task.id}:assigned:{task.assignee}:{key}"}
+    notify.inform(db, told=told, template="task_arrived", ticket=ticket, task=task)

@@ -57,7 +57,8 @@ class Ticket(Base):
     sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     major_incident: Mapped[bool] = mapped_column(default=False)
     major_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))  # its coordination
-    parent_number: Mapped[str | None] = mapped_column(String(20))
+    parent_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    duplicate_of: Mapped[str | None] = mapped_column(String(20), index=True)  # the original of a duplicate
     problem_number: Mapped[str | None] = mapped_column(String(20))
     # A request's catalog item and the fields the requester filled in (bounded by the item's form).
     item_key: Mapped[str | None] = mapped_column(String(64))
@@ -66,6 +67,11 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Counts the changes made from outside the process (edits, cancel, links): the ETag of the ticket, checked by
+    # a conditional UPDATE so two concurrent edits cannot both win (app/tickets/edits.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class TicketCounter(Base):

@@ -101,3 +101,24 @@ def tickets_by_number(db: Session, *, numbers: set[str]) -> dict[str, Ticket]:
 
 def linked_incidents(db: Session, *, problem: Ticket) -> list[Ticket]:
     return list(db.scalars(select(Ticket).where(Ticket.problem_number == problem.number).order_by(Ticket.id)))
+
+
+def children_of(db: Session, *, parent: Ticket) -> list[Ticket]:
+    return list(db.scalars(select(Ticket).where(Ticket.parent_number == parent.number).order_by(Ticket.id)))
+
+
+def duplicates_of(db: Session, *, original: Ticket) -> list[Ticket]:
+    return list(db.scalars(select(Ticket).where(Ticket.duplicate_of == original.number).order_by(Ticket.id)))
+
+
+def linked_numbers(db: Session, *, numbers: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """For a page of tickets: the numbers of each one's children and of its duplicates (two queries)."""
+    children: dict[str, list[str]] = {}
+    duplicates: dict[str, list[str]] = {}
+    if not numbers:
+        return children, duplicates
+    for column, found in ((Ticket.parent_number, children), (Ticket.duplicate_of, duplicates)):
+        rows = db.execute(select(column, Ticket.number).where(column.in_(numbers)).order_by(Ticket.id))
+        for linked_to, number in rows:
+            found.setdefault(linked_to, []).append(number)
+    return children, duplicates

@@ -55,3 +55,14 @@ def unwatch(db: Session, *, user: Principal, number: str, username: str | None =
         journal.record(db, ticket, kind="watcher_removed", actor=user.username, changes={"watcher": [username, None]})
         db.flush()
     return watchers(db, ticket=ticket)
+
+
+def add_watcher(db: Session, *, ticket: Ticket, username: str, actor: str) -> bool:
+    """Make username follow the ticket on the service's own account (a duplicate's requester follows the
+    original); False when they follow it already or raised it."""
+    if username == ticket.requester or username in watchers(db, ticket=ticket):
+        return False
+    db.add(Watcher(ticket_id=ticket.id, username=username))
+    journal.record(db, ticket, kind="watcher_added", actor=actor, changes={"watcher": [None, username]})
+    db.flush()
+    return True

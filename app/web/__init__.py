@@ -42,7 +42,18 @@ def home():
 def register(app: Flask) -> None:
     from app import login_manager
     from app.identity.service import principal_for_session
-    from app.web import admin, audit, auth, inbox, portal, studio, tasks, ticket_list, tickets  # noqa: F401
+    from app.web import (  # noqa: F401 - routes register
+        admin,
+        audit,
+        auth,
+        inbox,
+        portal,
+        studio,
+        tasks,
+        ticket_edits,
+        ticket_list,
+        tickets,
+    )
     from app.web.filters import register_filters
 
     @login_manager.user_loader

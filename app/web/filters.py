@@ -23,6 +23,25 @@ EVENT_LABELS = {
     "process_deployed": _l("Process deployed"),
     "linked_to_problem": _l("Linked to a problem"),
     "restarted": _l("Restarted at another entry"),
+    "ticket_edited": _l("Ticket edited"),
+    "ticket_cancelled": _l("Ticket cancelled"),
+    "ticket_linked": _l("Ticket linked"),
+    "data_amended": _l("Process data changed"),
+    "instance_cancelled": _l("Process cancelled"),
+    "watcher_added": _l("Follower added"),
+}
+# A ticket field as the edit form names it (a 409 lists the fields changed meanwhile).
+FIELD_LABELS = {
+    "title": _l("Title"),
+    "impact": _l("Impact"),
+    "urgency": _l("Urgency"),
+    "category": _l("Category"),
+    "service": _l("Service"),
+    "ci": _l("Configuration item"),
+    "assignment_group": _l("Assignment group"),
+    "assignee": _l("Assignee"),
+    "parent": _l("Parent incident"),
+    "status": _l("Status"),
 }
 PRIORITY_LABELS = {"critical": _l("Critical"), "high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 
@@ -86,6 +105,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.globals.update(
         event_label=lambda kind: EVENT_LABELS.get(kind, kind),
         priority_label=lambda p: PRIORITY_LABELS.get(p, p or "—"),
+        field_label=lambda name: FIELD_LABELS.get(name, name),
         sla_state=sla_state,
         sla_moment=lambda kind: SLA_MOMENTS.get(kind, kind),
     )

@@ -10,8 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.errors import ValidationFailed
 from app.http import get_db
-from app.identity.service import agent_groups
-from app.tickets import bulk, queries, saved_views
+from app.tickets import bulk, edits, queries, saved_views
 from app.tickets.export import MOST_ROWS, tickets_csv
 from app.tickets.filters import KINDS, PRIORITIES, SORTS, TicketFilter, parse_filter
 from app.web import bp
@@ -54,7 +53,7 @@ def tickets():
         problems=problems,
         view_key=key,
         views=saved_views.views_for(db, user=current_user),
-        groups=agent_groups(db),
+        groups=edits.group_choices(db),
         kinds=KINDS,
         priorities=PRIORITIES,
         sorts=SORTS,
@@ -83,7 +82,7 @@ def save_ticket_view():
     try:
         view = saved_views.save_view(get_db(), user=current_user, name=request.form.get("name"), filters=filters)
     except ValidationFailed as err:
-        flash(_("The view was not saved: %(why)s", why=" ".join(m for ms in err.fields.values() for m in ms)))
+        flash(_("The view was not saved: %(why)s", why=_reasons(err)))
         return redirect(url_for("web.tickets", **filters))
     flash(_("The view “%(name)s” is saved.", name=view.name))
     return redirect(url_for("web.tickets", view=view.key))
@@ -107,7 +106,7 @@ def bulk_tickets():
     try:
         results = bulk.run(db=get_db(), user=current_user, tickets=form.getlist("ticket"), action=action, **values)
     except ValidationFailed as err:
-        flash(_("Nothing was done: %(why)s", why=" ".join(m for ms in err.fields.values() for m in ms) or err.message))
+        flash(_("Nothing was done: %(why)s", why=_reasons(err)))
         return redirect(url_for("web.tickets"))
     done = [r for r in results if r.ok]
     failed = [r for r in results if not r.ok]
@@ -117,3 +116,7 @@ def bulk_tickets():
         flash(_("%(ticket)s: not done: %(why)s", ticket=row.ticket, why=row.error), "error")
     back = form.get("back") or ""
     return redirect(back if back.startswith("/tickets") and "//" not in back else url_for("web.tickets"))
+
+
+def _reasons(err: ValidationFailed) -> str:
+    return " ".join(m for messages in err.fields.values() for m in messages) or err.message

@@ -17,7 +17,10 @@ from app.tickets import work as ticket_work
 from app.web import bp
 
 
-def _page(number: str, comment_form: dict | None = None, errors: dict | None = None, status: int = 200):
+def _page(number: str, comment_form: dict | None = None, errors: dict | None = None, status: int = 200, **forms):
+    """The ticket page; forms are the kept input of another form of the page (edit_form, cancel_form ...)."""
+    from app.web.ticket_edits import edit_context
+
     db = get_db()
     ticket = ticket_access.get_ticket(db, user=current_user, number=number)
     sees_tasks = current_user.sees_all_tickets or ticket.requester == current_user.username
@@ -34,6 +37,8 @@ def _page(number: str, comment_form: dict | None = None, errors: dict | None = N
         may_work=lambda task: may_work(current_user, task),
         comment_form=comment_form or {},
         errors=errors or {},
+        **edit_context(db, ticket),
+        **forms,
     ), status
 
 

@@ -74,7 +74,7 @@ TABLE = [
     ("L  Y  Y  Y  Y  Y  Y  Y  F  F  Y  Y", "POST", "/portal/incidents"),
     ("L  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/tickets"),
     ("L  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/tickets.csv"),
-    ("L  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "POST", "/tickets/bulk"),
+    ("L  F  F  Y  Y  Y  F  F  F  F  F  F", "POST", "/tickets/bulk"),
     ("L  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "POST", "/tickets/views"),
     ("L  H  H  Y  H  H  H  H  H  H  H  H", "POST", "/tickets/views/<int:view_id>/delete"),
     ("L  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/tickets/<number>"),
@@ -83,6 +83,9 @@ TABLE = [
     ("L  F  F  Y  Y  Y  F  F  F  F  F  F", "POST", "/tickets/<number>/problem"),
     ("L  F  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/tickets/<number>/problem/link"),
     ("L  Y  H  Y  Y  Y  H  H  Y  F  Y  H", "POST", "/tickets/<number>/watch"),
+    ("L  F  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/tickets/<number>/edit"),
+    ("L  Y  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/tickets/<number>/cancel"),
+    ("L  F  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/tickets/<number>/links"),
     ("L  F  H  Y  F  F  H  H  F  F  F  H", "GET", "/tasks/<task_id>"),
     ("L  F  H  Y  F  F  H  H  F  F  F  H", "POST", "/tasks/<task_id>"),
     ("L  F  H  Y  F  F  H  H  F  F  F  H", "POST", "/tasks/<task_id>/claim"),
@@ -112,7 +115,7 @@ TABLE = [
     ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/incidents"),
     ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/tickets"),
     ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/tickets.csv"),
-    ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "POST", "/api/v1/tickets/bulk"),
+    ("U  F  F  Y  Y  Y  F  F  F  F  F  F", "POST", "/api/v1/tickets/bulk"),
     ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/views"),
     ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "POST", "/api/v1/views"),
     ("U  H  H  Y  H  H  H  H  H  H  H  H", "DELETE", "/api/v1/views/<int:view_id>"),
@@ -122,6 +125,9 @@ TABLE = [
     ("U  Y  Y  Y  Y  Y  Y  Y  F  F  Y  F", "POST", "/api/v1/requests"),
     ("U  F  F  Y  Y  Y  F  F  F  F  F  F", "POST", "/api/v1/problems"),
     ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/tickets/<number>"),
+    ("U  F  H  Y  Y  Y  H  H  F  F  F  H", "PATCH", "/api/v1/tickets/<number>"),
+    ("U  Y  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/api/v1/tickets/<number>/cancel"),
+    ("U  F  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/api/v1/tickets/<number>/links"),
     ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/tickets/<number>/tasks"),
     ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/tickets/<number>/history"),
     ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/tickets/<number>/history.csv"),
@@ -154,7 +160,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 
 # --- what is sent ---------------------------------------------------------------------------------------
 
-TICKET, PROBLEM = "INC0000001", "PRB0000001"
+TICKET, PROBLEM, PARENT = "INC0000001", "PRB0000001", "INC0000002"
 INCIDENT = incident("Printer on fire")
 RESOLVE = {
     "category": "application",
@@ -191,6 +197,9 @@ BODIES = {
     ("POST", "/tickets/<number>/problem"): {"data": NEW_PROBLEM},
     ("POST", "/tickets/<number>/problem/link"): {"data": {"problem": PROBLEM}},
     ("POST", "/tasks/<task_id>"): {"data": RESOLVE},
+    ("POST", "/tickets/<number>/edit"): {"data": {"title": "Mail is down for the whole floor", "impact": "medium"}},
+    ("POST", "/tickets/<number>/cancel"): {"data": {"reason": "Raised twice"}},
+    ("POST", "/tickets/<number>/links"): {"data": {"kind": "parent", "ticket": PARENT}},
     ("POST", "/studio/<process_id>/check"): {"json": {"files": {}}},
     ("POST", "/studio/<process_id>/deploy"): {"json": {"files": {}}},
     ("POST", "/studio/forms/preview"): {"json": {"schema": {"type": "object", "properties": {}}, "ui": {}}},
@@ -202,6 +211,9 @@ BODIES = {
     ("POST", "/api/v1/tickets/bulk"): {"json": {"tickets": [TICKET], "action": "watch"}},
     ("POST", "/api/v1/views"): {"json": {"name": "Incidents", "filters": {"kind": "incident"}}},
     ("POST", "/api/v1/tickets/<number>/problem"): {"json": {"problem": PROBLEM}},
+    ("PATCH", "/api/v1/tickets/<number>"): {"json": {"title": "Mail is down for the whole floor"}},
+    ("POST", "/api/v1/tickets/<number>/cancel"): {"json": {"reason": "Raised twice"}},
+    ("POST", "/api/v1/tickets/<number>/links"): {"json": {"kind": "parent", "ticket": PARENT}},
     ("POST", "/api/v1/tasks/<task_id>/complete"): {"json": {"data": RESOLVE}},
     ("POST", "/api/v1/processes/<process_id>/versions"): {
         "data": (PROJECT / "processes" / "incident.bpmn").read_text(encoding="utf-8"),
@@ -350,13 +362,16 @@ def caller(app, api, username: str | None, rule: str) -> Caller:
 
 @pytest.fixture
 def demo(api, database) -> dict[str, str]:
-    """alice's incident with the service desk's open task, a problem of sam's, a failed job, an alert rule."""
+    """alice's incident with the service desk's open task, a problem of sam's, an incident of sam's (a parent to
+    link to), a failed job, an alert rule."""
     status, ticket = api.post("alice", "/api/v1/incidents", {**INCIDENT, "title": "Mail is down"})
     assert status == 201 and ticket["number"] == TICKET, ticket
     (task,) = api.get("admin", f"/api/v1/tickets/{TICKET}/tasks")[1]
     assert task["candidate_groups"] == ["service-desk"] and task["assignee"] is None
     status, problem = api.post("sam", "/api/v1/problems", {**NEW_PROBLEM, "incidents": []})
     assert status == 201 and problem["number"] == PROBLEM, problem
+    status, parent = api.post("sam", "/api/v1/incidents", {**INCIDENT, "title": "The mail relay is down"})
+    assert status == 201 and parent["number"] == PARENT, parent
     with database.unit_of_work() as db:
         job = db.scalars(select(Job).where(Job.instance_id == ticket["instance_id"]).order_by(Job.id)).first()
         job.status, job.last_error = "failed", "ZeroDivisionError: division by zero"

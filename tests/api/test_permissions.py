@@ -58,6 +58,9 @@ def test_api_tokens_are_stored_as_hashes(api, database):
     assert stored and token not in stored and all(len(h) == 64 for h in stored)
 
 
+OWN_THINGS = ("web.login", "web.logout", "web.notifications_read", "web.save_ticket_view", "web.delete_ticket_view")
+
+
 def test_the_auditor_cannot_change_anything_through_the_pages(api, app, database):
     """Every POST route of the web pages, signed in as the auditor (with CSRF off so the check is the role's)."""
     number = api.post("alice", "/api/v1/incidents", incident("Mail"))[1]["number"]
@@ -70,7 +73,8 @@ def test_the_auditor_cannot_change_anything_through_the_pages(api, app, database
         before = db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind.not_in(SECURITY_KINDS)))
     tried = 0
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api/") or rule.endpoint in ("web.login", "web.logout", "web.notifications_read"):
+        # Their own sign-in, notifications read and views of the ticket list are the auditor's, not the desk's data.
+        if rule.rule.startswith("/api/") or rule.endpoint in OWN_THINGS:
             continue
         for method in sorted((rule.methods or set()) & CHANGING):
             path = rule.rule

@@ -236,3 +236,40 @@ def test_the_bundled_lanes_are_named_for_people_and_carry_their_group_keys():
     assert {name: spec.task_specs[name].lane for name in expected} == expected
     text = bundles["incident"].files["incident.bpmn"]
     assert 'name="Service desk"' in text and 'name="service-desk"' not in text
+
+
+def test_a_cancelled_instance_has_no_open_task_and_cannot_be_cancelled_twice(database, mini):
+    deploy(database, mini)
+    with database.unit_of_work() as db:
+        instance_id = engine.start(db, process_id="mini", data={"rounds": 0}, actor="sam").instance.id
+    with database.unit_of_work() as db:
+        outcome = engine.cancel(db, instance_id=instance_id, actor="sam", reason="not needed")
+        assert outcome.open_tasks == [] and outcome.instance.status == "cancelled"
+    with database.unit_of_work() as db:
+        assert db.get(ProcessInstance, instance_id).status == "cancelled"
+        tasks = db.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)).all()
+        assert [t.status for t in tasks] == ["cancelled"]
+    with pytest.raises(Conflict), database.unit_of_work() as db:
+        engine.cancel(db, instance_id=instance_id, actor="sam", reason="again")
+
+
+def test_amended_data_reaches_the_waiting_task_and_the_next_steps(database, mini):
+    deploy(database, mini)
+    with database.unit_of_work() as db:
+        instance_id = engine.start(db, process_id="mini", data={"rounds": 0}, actor="sam").instance.id
+    with database.unit_of_work() as db:
+        outcome = engine.amend(db, instance_id=instance_id, data={"note": "edited"}, actor="sam", reason="edit")
+        assert outcome.data["note"] == "edited" and len(outcome.open_tasks) == 1
+    with database.unit_of_work() as db:
+        task = db.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))
+        done = engine.complete(db, instance_id=instance_id, task_id=task.id, data={"again": True}, actor="sam")
+        assert done.data["note"] == "edited", "the completed task carried the amended data on"
+
+
+def test_decide_evaluates_a_decision_table_of_the_definition_by_its_id(database):
+    with database.unit_of_work() as db:
+        definition = engine.latest_definition(db, process_id="incident")
+        decide = lambda decision, data: engine.decide(db, definition=definition, decision=decision, data=data)  # noqa: E731
+        assert decide("priority", {"impact": "medium", "urgency": "high"}) == {"priority": "high"}
+        assert decide("sla", {"priority": "low"}) == {"response_target": "P1D", "resolution_target": "P5D"}
+        assert decide("approvals", {}) is None, "the incident process calls no such table"

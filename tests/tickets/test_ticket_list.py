@@ -191,8 +191,34 @@ def test_a_bulk_comment_and_watch_say_which_rows_failed(api, desk):
         "/api/v1/tickets/bulk",
         {"tickets": [desk["printer"], desk["mail"]], "action": "comment", "body": "Any news?", "visibility": "public"},
     )
-    assert result["done"] == [desk["printer"]] and result["failed"][0]["status"] == 404  # ramon's is not hers
-    assert api.get("sam", f"/api/v1/tickets/{desk['printer']}/comments")[1][-1]["body"] == "Any news?"
+    assert status == 403 and "agents" in result["error"]["message"]  # a requester does one ticket at a time
+    body = {
+        "tickets": [desk["printer"], desk["request"]],
+        "action": "comment",
+        "body": "On it",
+        "visibility": "internal",
+    }
+    status, result = api.post("sam", "/api/v1/tickets/bulk", body)
+    assert result["done"] == [desk["printer"], desk["request"]]
+    assert api.get("sam", f"/api/v1/tickets/{desk['printer']}/comments")[1][-1]["body"] == "On it"
+    assert "On it" not in [c["body"] for c in api.get("alice", f"/api/v1/tickets/{desk['printer']}/comments")[1]]
+
+
+def test_a_bulk_assignment_pushes_each_task_and_refuses_a_person_outside_the_group(api, desk):
+    picked = [desk["printer"], desk["vpn"], desk["request"]]
+    status, result = api.post(
+        "sam", "/api/v1/tickets/bulk", {"tickets": picked, "action": "assign", "assignee": "sara"}
+    )
+    assert status == 200, result
+    assert result["done"] == [desk["printer"], desk["vpn"]]
+    assert [f["ticket"] for f in result["failed"]] == [desk["request"]]  # closed: it can no longer be edited
+    assert set(numbers(api, "sam", "?assignee=sara")) == {desk["printer"], desk["vpn"]}
+    status, mine = api.get("sara", "/api/v1/tasks?scope=mine")
+    assert {t["ticket"] for t in mine} >= {desk["printer"], desk["vpn"]}
+    status, result = api.post(
+        "sam", "/api/v1/tickets/bulk", {"tickets": [desk["mail"]], "action": "assign", "assignee": "nina"}
+    )
+    assert result["failed"][0]["status"] == 422 and numbers(api, "sam", "?assignee=nina") == []
 
 
 def test_a_bulk_action_over_500_tickets_is_refused(api, desk):

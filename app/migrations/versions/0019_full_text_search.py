@@ -2,7 +2,7 @@
 SQLite: FTS5 tables kept by triggers), indexes for the ticket list's filters, the saved views of the ticket list
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-03 19:00:00
 """
 
@@ -13,7 +13,7 @@ import app.db
 from app.tickets import search_index
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
