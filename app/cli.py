@@ -85,6 +85,27 @@ def db_upgrade():
     click.echo("database is at the latest schema")
 
 
+@main.group()
+def search():
+    """Full-text search commands."""
+
+
+@search.command("reindex")
+def search_reindex():
+    """Build the ticket search index again in FLOWDESK_SEARCH_LANGUAGE (after changing it)."""
+    from app import text_search
+    from app.tickets.search_index import reindex
+
+    try:
+        language = text_search.language()
+    except ValueError as err:
+        click.echo(str(err), err=True)
+        sys.exit(2)
+    with _database().unit_of_work() as session:
+        count = reindex(session)
+    click.echo(f"{count} tickets indexed in {language}")
+
+
 @main.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def deploy(directory: Path | None):

@@ -82,3 +82,16 @@ def test_deactivate_stops_the_users_tokens_at_once(cli, api):
     assert result.exit_code == 0 and "nina is deactivated" in result.output
     assert api.get("nina", "/api/v1/tasks")[0] == 401
     assert cli("deactivate", "nobody").exit_code == 2
+
+
+def test_search_reindex_indexes_in_the_language_set_now(cli, api, monkeypatch):
+    status, ticket = api.post("alice", "/api/v1/incidents", incident("Les réseaux tombent"))
+    assert status == 201, ticket
+    assert api.get("sam", "/api/v1/tickets?q=réseau")[1] == []  # English stems keep "réseaux" whole
+    monkeypatch.setenv("FLOWDESK_SEARCH_LANGUAGE", "french")
+    result = cli("search", "reindex")
+    assert result.exit_code == 0 and "tickets indexed in french" in result.output
+    assert [t["number"] for t in api.get("sam", "/api/v1/tickets?q=réseau")[1]] == [ticket["number"]]
+    monkeypatch.setenv("FLOWDESK_SEARCH_LANGUAGE", "klingon")
+    refused = cli("search", "reindex")
+    assert refused.exit_code == 2 and "choose one of" in refused.output
