@@ -6,16 +6,22 @@ Fills a fresh database in SQL (generate_series) with --tickets tickets, one in t
 requests): 80 % incidents, 15 % requests, 5 % problems over three years, titles from 20 subjects whatever the
 kind, 5,000 requesters (alice among them), the four agent groups;
 each ticket with its human task (open for open tickets, one in a thousand of them assigned to sam, the others
-waiting in their group's queue), five audit events and, for one in five, a comment. The generated tickets
+waiting in their group's queue), a service of 50 and a CI of 5,000, an SLA target (open ones: a tenth past
+due, some past three quarters of it; closed ones: one in fifty breached), five audit events and, for one in
+five, a comment. The generated tickets
 share one real process instance: none of the pages measured here reads an instance's state (loading an
 instance is measured by bench.rounds). Then one gunicorn worker serves, and each page or API call is asked
---requests times in a row (different tickets and search words each time), by sam (service desk) unless said.
+--requests times in a row (different tickets and search words each time), by sam (service desk) unless said:
+the ticket list with each of its filters, views, sorts and searches, and the page of one heavy ticket (200
+comments, 2,000 history entries). Last, a bulk assignment of 100 real incidents (each with its own instance),
+ten times, to sara and back to sam.
 """
 
 import argparse
 import json
 import random
 import time
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -55,7 +61,8 @@ FILL = [
     """
     INSERT INTO ticket (number, kind, title, description, status, priority, impact, urgency, category, requester,
         opened_by, assignment_group, assignee, reopen_count, reassignment_count, process_id, process_version,
-        instance_id, sla_breached, sla_paused_seconds, major_incident, details, created_at, updated_at, closed_at)
+        instance_id, sla_breached, sla_paused_seconds, major_incident, details, created_at, updated_at, closed_at,
+        service, ci, resolution_due, sla_warning_due)
     SELECT p.prefix || lpad(i::text, 7, '0'), p.kind,
         (CAST(:subjects AS text[]))[(i / 20) % 20 + 1] || ' on floor ' || (i / 400) % 30 || ' host-' || i % 100000,
         'Reported by the user; seen on host-' || i % 100000,
@@ -64,8 +71,14 @@ FILL = [
         CASE WHEN i % 5000 = 0 THEN 'alice' ELSE 'user' || i % 5000 END, 'sam',
         (CAST(:groups AS text[]))[(i / 20) % 4 + 1], CASE WHEN i % 10000 = 7 THEN 'sam' END, 0, 0, p.process, 1,
         :instance,
-        false, 0, false, '{}', now() - (:n - i) * interval '90 seconds', now() - (:n - i) * interval '90 seconds',
-        CASE WHEN i % 10 <> 7 THEN now() - (:n - i) * interval '90 seconds' + interval '1 day' END
+        i % 50 = 0, 0, false, '{}', now() - (:n - i) * interval '90 seconds',
+        now() - (:n - i) * interval '90 seconds',
+        CASE WHEN i % 10 <> 7 THEN now() - (:n - i) * interval '90 seconds' + interval '1 day' END,
+        'service-' || i % 50, 'ci-' || i % 5000,
+        CASE WHEN i % 10 = 7 THEN now() + ((i / 10) % 100 - 10) * interval '1 hour'
+            ELSE now() - (:n - i) * interval '90 seconds' + interval '1 day' END,
+        CASE WHEN i % 10 = 7 THEN now() + ((i / 10) % 100 - 16) * interval '1 hour'
+            ELSE now() - (:n - i) * interval '90 seconds' + interval '18 hours' END
     FROM generate_series(1, :n) AS i
     CROSS JOIN LATERAL (SELECT CASE WHEN i % 20 < 16 THEN 'incident' WHEN i % 20 < 19 THEN 'request'
         ELSE 'problem' END AS kind) AS k
@@ -101,14 +114,42 @@ FILL = [
     SELECT t.id, t.created_at + interval '2 hours', 'sam', 'Looking into it on ' || t.title, 'public'
     FROM ticket t WHERE t.id % 5 = 0 AND t.instance_id = :instance AND t.number <> :real
     """,
+    # The real incident is the heavy ticket of the page measured: 200 comments and 2,000 history entries.
+    """
+    INSERT INTO ticket_comment (ticket_id, at, author, body, visibility)
+    SELECT t.id, t.created_at + c * interval '1 minute', CASE WHEN c % 3 = 0 THEN 'alice' ELSE 'sam' END,
+        'Comment ' || c || ': still looking at the relay, ' || repeat('details ', 20),
+        CASE WHEN c % 4 = 0 THEN 'internal' ELSE 'public' END
+    FROM ticket t CROSS JOIN generate_series(1, 200) AS c WHERE t.number = :real
+    """,
+    """
+    INSERT INTO audit_event (at, actor, kind, ticket, instance_id, process_id, process_version, element_id,
+        element_name, changes, public, prev_hash, hash)
+    SELECT now() - interval '1 day' + e * interval '1 second', 'sam', 'ticket_updated', CAST(:real AS text), :instance,
+        'incident', 1, 'diagnose', 'Diagnose and resolve', '{"assignee": ["sam", "sara"]}', e % 2 = 0,
+        repeat('0', 64), md5(CAST(:real AS text) || '/' || e) || md5(CAST(:real AS text) || '|' || e)
+    FROM generate_series(1, 2000) AS e
+    """,
     "INSERT INTO ticket_counter (kind, last) VALUES ('request', 0), ('problem', 0) ON CONFLICT DO NOTHING",
     "UPDATE ticket_counter SET last = :n",
 ]
 
 
+BULK = 100  # real incidents (each with its own instance) that a bulk assignment moves between two agents
+
+
 def fill(database, count: int) -> None:
     with database.unit_of_work() as db:
         alice = principal_by_name(db, username="alice")
+        for n in range(BULK):  # numbered apart from the generated tickets
+            bulk = intake.create_incident(
+                db, user=alice, title=f"Bulk {n}", description="", impact="low", urgency="low"
+            )
+            bulk.number = f"INC98{n:05d}"
+            db.execute(
+                text("UPDATE human_task SET business_key = :b WHERE instance_id = :i"),
+                {"b": bulk.number, "i": bulk.instance_id},
+            )
         real = intake.create_incident(
             db, user=alice, title="A real incident", description="", impact="medium", urgency="medium"
         )
@@ -148,6 +189,57 @@ def measure(port: int, tokens: dict[str, str], count: int, requests: int) -> dic
     warm = [browser.get("/inbox") for _ in range(5)]
     assert all(status == 200 for status, _ in warm)
     return {
+        **_lists(api, browser, pick, count, requests),
+        **_pages(api, requester, browser, open_numbers, hosts, subjects, requests),
+    }
+
+
+def _lists(api: Visitor, browser: Visitor, pick: random.Random, count: int, requests: int) -> dict[str, dict]:
+    """The ticket list (GET /api/v1/tickets) with each filter, the searches, the views and sorts, the page."""
+    words = [pick.choice(SUBJECTS).split()[-1].lower() for _ in range(requests)]
+    week = [(400 + pick.randrange(300)) for _ in range(requests)]  # a week that many days ago
+    filters = {
+        "kind=problem": ["kind=problem"],
+        "status=In Progress": ["status=In%20Progress"],
+        "priority=critical": ["priority=critical"],
+        "assignment_group=network-ops": ["assignment_group=network-ops"],
+        "assignee=sam (100 tickets)": ["assignee=sam"],
+        "requester=userN (200 tickets)": [f"requester=user{pick.randrange(1, 5000)}" for _ in range(requests)],
+        "service=service-N": [f"service=service-{pick.randrange(50)}" for _ in range(requests)],
+        "ci=ci-N (200 tickets)": [f"ci=ci-{pick.randrange(5000)}" for _ in range(requests)],
+        "sla=breached": ["sla=breached"],
+        "sla=at_risk": ["sla=at_risk"],
+        "view Breached (open, breached, due first)": ["view=breached"],
+        "view At risk (due first)": ["view=at-risk"],
+        "view Unassigned in my groups": ["view=unassigned"],
+        "created in one week, a year ago": [f"created_from={_day_ago(d)}&created_to={_day_ago(d - 6)}" for d in week],
+        "sort=priority": ["sort=priority"],
+        "q: a rare word (host-N, ~10 hits)": [f"q=host-{pick.randrange(100000)}" for _ in range(requests)],
+        "q: a common word (~50,000 hits), ranked": [f"q={w}" for w in words],
+        "q: a common word, newest first": [f"q={w}&sort=-created_at" for w in words],
+        "q: two words in any order": [f"q={w}%20floor" for w in words],
+        "q: a word found nowhere": [f"q=zebra{n}" for n in range(requests)],
+        "q: a ticket number": [f"q=INC{pick.randrange(1, count // 20) * 20 + 7:07d}" for _ in range(requests)],
+        "q and filters (common word, open, network-ops)": [
+            f"q={w}&open=true&assignment_group=network-ops" for w in words
+        ],
+    }
+    found = {}
+    for name, queries in filters.items():
+        paths = [f"/api/v1/tickets?{queries[n % len(queries)]}" for n in range(requests)]
+        found[f"GET /api/v1/tickets?{name}"] = timed(api, paths)
+    found["ticket list page (sam, view Unassigned in my groups)"] = timed(
+        browser, ["/tickets?view=unassigned"] * requests
+    )
+    return found
+
+
+def _day_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).date().isoformat()
+
+
+def _pages(api, requester, browser, open_numbers, hosts, subjects, requests) -> dict[str, dict]:
+    return {
         "inbox page (sam: his tasks and his group's queue, 50 of each)": timed(browser, ["/inbox"] * requests),
         "GET /api/v1/tasks?scope=mine": timed(api, ["/api/v1/tasks?scope=mine"] * requests),
         "GET /api/v1/tasks?scope=group (service-desk queue)": timed(api, ["/api/v1/tasks?scope=group"] * requests),
@@ -160,7 +252,23 @@ def measure(port: int, tokens: dict[str, str], count: int, requests: int) -> dic
         "GET /api/v1/incidents as alice (her own 160)": timed(requester, ["/api/v1/incidents"] * requests),
         "ticket page (an open incident)": timed(browser, [f"/tickets/{n}" for n in open_numbers]),
         "GET /api/v1/tickets/{number}": timed(api, [f"/api/v1/tickets/{n}" for n in open_numbers]),
+        "ticket page with 200 comments and 2,000 history entries": timed(browser, ["/tickets/INC9999999"] * requests),
     }
+
+
+def bulk_assignment(api: Visitor, rounds: int = 10) -> dict:
+    """One bulk assignment of the BULK real incidents, to sara and back to sam in turns (each pushes the open
+    task to that agent and tells the process)."""
+    numbers = [f"INC98{n:05d}" for n in range(BULK)]
+    timings = []
+    for r in range(rounds):
+        body = {"tickets": numbers, "action": "assign", "assignee": ("sara", "sam")[r % 2]}
+        began = time.perf_counter()
+        result = api.json("POST", "/api/v1/tickets/bulk", body)
+        timings.append(time.perf_counter() - began)
+        if result["failed"]:
+            raise RuntimeError(f"bulk assignment: {result['failed'][:3]}")
+    return {"requests": rounds, "median_ms": median_ms(timings), "p95_ms": percentile_ms(timings, 95)}
 
 
 def main() -> None:
@@ -183,6 +291,8 @@ def main() -> None:
     with gunicorn(url, workers=1) as (port, _):
         for name, result in measure(port, tokens, args.tickets, args.requests).items():
             print(json.dumps({"what": name, **result}), flush=True)  # noqa: T201
+        result = bulk_assignment(Visitor(port, tokens["sam"]))
+        print(json.dumps({"what": f"bulk assignment of {BULK} tickets", **result}), flush=True)  # noqa: T201
 
 
 if __name__ == "__main__":

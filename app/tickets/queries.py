@@ -3,7 +3,7 @@ a problem."""
 
 from collections.abc import Iterator
 
-from sqlalchemy import Select, and_, case, false, not_, or_, select
+from sqlalchemy import Select, and_, false, literal_column, not_, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -11,9 +11,11 @@ from app.identity.service import Principal
 from app.tickets import search
 from app.tickets.filters import TicketFilter, day_after, day_start
 from app.tickets.models import Ticket
+from app.tickets.search_index import PRIORITY_RANK
 
 DONE = ("Resolved", "Closed", "Cancelled", "Rejected")  # a ticket in one of these needs no more work
-_PRIORITY_RANK = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Ticket.priority, else_=4)
+# Written out (not bound parameters) so that it is the expression of the index migration 0019 makes for it.
+_PRIORITY_RANK = literal_column(PRIORITY_RANK.replace("priority", "ticket.priority", 1))
 _NEWEST = (Ticket.created_at.desc(), Ticket.id.desc())
 _SORTS = {
     "created_at": (Ticket.created_at, Ticket.id),

@@ -14,6 +14,10 @@ from app import text_search
 
 TICKET_TEXT = "coalesce({p}number, '') || ' ' || coalesce({p}title, '') || ' ' || coalesce({p}description, '')"
 TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2'"
+# The ticket list's order by priority, most urgent first; migration 0019 indexes it with created_at.
+PRIORITY_RANK = (
+    "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END"
+)
 
 
 def postgresql_columns(language: str) -> list[str]:

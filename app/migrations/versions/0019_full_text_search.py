@@ -24,6 +24,7 @@ FILTERED = ("assignee", "service", "ci", "status", "priority")  # each with crea
 def upgrade():
     for column in FILTERED:
         op.create_index(f"ix_ticket_{column}_created", "ticket", [column, "created_at"])
+    op.execute(f"CREATE INDEX ix_ticket_priority_rank ON ticket (({search_index.PRIORITY_RANK}), created_at DESC, id DESC)")
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         for column in TRIGRAMS:
@@ -49,5 +50,6 @@ def downgrade():
     if dialect == "postgresql":
         for column in TRIGRAMS:
             op.execute(f"CREATE INDEX ix_ticket_{column}_trgm ON ticket USING gin ({column} gin_trgm_ops)")
+    op.execute("DROP INDEX ix_ticket_priority_rank")
     for column in FILTERED:
         op.drop_index(f"ix_ticket_{column}_created", "ticket")
