@@ -61,7 +61,7 @@ def visit(chromium, server, request):
         page.get_by_label("User name").fill(username)
         page.get_by_label("Password").fill("demo")
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(re.compile(r".*/(inbox|portal)$"))
+        page.wait_for_url(re.compile(r".*/(inbox|portal|tickets)$"))
         page.base = server
         return page
 
@@ -245,3 +245,41 @@ def test_an_agent_raises_the_priority_links_a_child_and_a_requester_cancels(visi
     alice.get_by_role("button", name="Cancel this ticket").click()
     expect(alice.locator("#ticket-status")).to_have_text("Cancelled")
     expect(alice.locator("#ticket-cancel-reason")).to_have_text("The printer works again")
+
+
+def test_an_agent_searches_saves_a_view_and_assigns_picked_tickets_in_bulk(visit):
+    alice = visit("alice")
+    printers = [report_incident(alice, "Printers jammed on floor 2"), report_incident(alice, "Printer out of toner")]
+    mail = report_incident(alice, "Mail is down")
+    sam = visit("sam")
+    sam.get_by_role("link", name="Tickets", exact=True).click()
+    sam.get_by_role("searchbox", name="Search").fill("printer")
+    sam.get_by_role("button", name="Show").click()
+    rows = sam.locator("table.tickets tbody tr")
+    expect(rows).to_have_count(2)
+    expect(sam.locator("table.tickets")).not_to_contain_text(mail)
+    sam.get_by_label("Save these filters as a view named").fill("Printers")
+    sam.get_by_role("button", name="Save view").click()
+    expect(sam.get_by_text("The view “Printers” is saved.")).to_be_visible()
+    sam.get_by_role("navigation", name="Views").get_by_role("link", name="Unassigned in my groups").click()
+    expect(rows).to_have_count(3)
+    sam.get_by_role("navigation", name="Views").get_by_role("link", name="Printers").click()
+    for number in printers:
+        sam.get_by_label(f"Pick {number}").check()
+    sam.get_by_label("Action").select_option("assign")
+    sam.get_by_label("Person").fill("sara")
+    sam.get_by_role("button", name="Apply to the picked tickets").click()
+    expect(sam.get_by_text("Done on 2 tickets.")).to_be_visible()
+    for number in printers:
+        expect(sam.get_by_role("row").filter(has_text=number)).to_contain_text("sara")
+    sara = visit("sara")
+    expect(sara.get_by_role("table").first).to_contain_text(printers[0])  # her inbox: the task pushed to her
+
+
+def test_an_auditor_reaches_a_tickets_audit_page_by_links_alone(visit):
+    number = report_incident(visit("alice"))
+    audrey = visit("audrey")
+    assert audrey.url.endswith("/tickets"), "an auditor's home is the ticket list"
+    audrey.get_by_role("row").filter(has_text=number).get_by_role("link", name=f"Audit {number}").click()
+    audrey.wait_for_url(re.compile(rf".*/audit/tickets/{number}$"))
+    expect(audrey.locator("table.history")).to_contain_text("alice")  # who raised it, in its history
