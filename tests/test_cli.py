@@ -84,7 +84,15 @@ def test_deactivate_stops_the_users_tokens_at_once(cli, api):
     assert cli("deactivate", "nobody").exit_code == 2
 
 
-def test_search_reindex_indexes_in_the_language_set_now(cli, api, monkeypatch):
+@pytest.fixture
+def english_after(cli, monkeypatch):
+    """The PostgreSQL database outlives a test: its index is built in English again afterwards."""
+    yield
+    monkeypatch.setenv("FLOWDESK_SEARCH_LANGUAGE", "english")
+    assert cli("search", "reindex").exit_code == 0
+
+
+def test_search_reindex_indexes_in_the_language_set_now(cli, api, monkeypatch, english_after):
     status, ticket = api.post("alice", "/api/v1/incidents", incident("Les réseaux tombent"))
     assert status == 201, ticket
     assert api.get("sam", "/api/v1/tickets?q=réseau")[1] == []  # English stems keep "réseaux" whole
