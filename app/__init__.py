@@ -86,8 +86,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from app import http
     from app.api import bp as api_bp
+    from app.tickets import attachments
     from app.web import register as register_web
 
+    attachments.check_settings()
+    app.before_request(http.allow_uploads)  # before CSRF, which reads the form
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     login_manager.init_app(app)

@@ -35,6 +35,10 @@ class Conflict(ServiceError):
 LOST_RACE = "someone else changed this at the same time; reload and try again"
 
 
+class TooLarge(ServiceError):
+    status, code = 413, "payload_too_large"
+
+
 class ValidationFailed(ServiceError):
     status, code = 422, "validation_failed"
 

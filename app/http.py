@@ -1,13 +1,17 @@
 """Per-request database sessions: one transaction per request, committed only when the request succeeded; a
-refused request's audit event, committed apart from the request's work."""
+refused request's audit event, committed apart from the request's work; the body limit of forms that carry
+files and the one way an attachment is sent back."""
 
-from flask import current_app, g, request
+from io import BytesIO
+
+from flask import Response, current_app, g, request, send_file
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.db import Database, lost_race
 from app.errors import LOST_RACE, Conflict, ServiceError
+from app.tickets import attachments
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -77,3 +81,31 @@ def record_refusal(*, actor: str, reason: str) -> None:
     }
     with database().unit_of_work() as session:
         audit.record(session, kind="permission_denied", actor=actor, changes=changes)
+
+
+# The routes whose forms carry files (the API's upload, the ticket page's forms, the portal's report).
+UPLOAD_ENDPOINTS = frozenset({"api.upload_attachment", "web.attach", "web.comment", "web.report_incident"})
+
+
+def allow_uploads() -> None:
+    """Before the body is read (CSRF reads the form first): a form with files may be larger than other bodies."""
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = attachments.request_limit()
+
+
+def attachment_response(attachment, data: bytes) -> Response:
+    """An attachment's bytes as a download that no browser renders or runs: Content-Disposition attachment
+    (its name encoded for any browser), nosniff, a CSP that allows nothing, kept out of shared caches."""
+    response = send_file(
+        BytesIO(data),
+        mimetype=attachments.served_type(attachment.content_type),
+        as_attachment=True,
+        download_name=attachment.filename,
+        etag=attachment.sha256,
+        max_age=0,
+        conditional=True,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -79,4 +79,4 @@ def paging(default: int = 50, most: int = 500) -> tuple[int, int]:
     return limit, offset
 
 
-from app.api import alerts, audit, edits, processes, ticket_lists, tickets  # noqa: E402,F401 - route modules register on bp
+from app.api import alerts, attachments, audit, edits, processes, ticket_lists, tickets  # noqa: E402,F401 - route modules register on bp

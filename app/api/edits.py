@@ -9,23 +9,32 @@ from app.api.openapi import json_body, route
 from app.api.serializers import ticket_json
 from app.errors import ValidationFailed
 from app.http import get_db
-from app.tickets import cancel, edits, links, queries
+from app.tickets import attachments, cancel, edits, links, queries
 
 
 def ticket_body(db: Session, ticket) -> dict:
-    """A single ticket with its links looked up: children, duplicates, a problem's incidents."""
+    """A single ticket with its links looked up: children, duplicates, a problem's incidents; and the count of
+    attachments the caller may see."""
     children = [t.number for t in queries.children_of(db, parent=ticket)]
     duplicates = [t.number for t in queries.duplicates_of(db, original=ticket)]
-    body = ticket_json(ticket, children=children, duplicates=duplicates)
+    files = attachments.counts(db, user=g.user, ticket_ids=[ticket.id]).get(ticket.id, 0)
+    body = ticket_json(ticket, children=children, duplicates=duplicates, attachments=files)
     if ticket.kind == "problem":
         body["links"]["incidents"] = [t.number for t in queries.linked_incidents(db, problem=ticket)]
     return body
 
 
 def tickets_body(db: Session, tickets: list) -> list[dict]:
-    """A page of tickets, each with its children and duplicates (looked up for the whole page at once)."""
+    """A page of tickets, each with its children, duplicates and count of attachments (looked up for the whole
+    page at once)."""
     children, duplicates = queries.linked_numbers(db, numbers=[t.number for t in tickets])
-    return [ticket_json(t, children=children.get(t.number), duplicates=duplicates.get(t.number)) for t in tickets]
+    files = attachments.counts(db, user=g.user, ticket_ids=[t.id for t in tickets])
+    return [
+        ticket_json(
+            t, children=children.get(t.number), duplicates=duplicates.get(t.number), attachments=files.get(t.id, 0)
+        )
+        for t in tickets
+    ]
 
 
 def tagged(ticket, status: int = 200):

@@ -6,15 +6,15 @@ from app.audit.export import event_row
 from app.engine import OpenTask, ProcessDefinition, ProcessInstance
 from app.tasks.models import HumanTask
 from app.tickets import sla as ticket_sla
-from app.tickets.models import Comment, Ticket
+from app.tickets.models import Attachment, Comment, Ticket
 
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def ticket_json(t: Ticket, *, children: list[str] | None = None, duplicates: list[str] | None = None) -> dict:
-    """A ticket; children and duplicates (numbers) are given by callers that looked them up (a single ticket)."""
+def ticket_json(t: Ticket, *, children: list | None = None, duplicates: list | None = None, attachments=0) -> dict:
+    """A ticket; its links (numbers) and the count of attachments the reader may see come from the caller."""
     state = ticket_sla.sla_state(t)
     return {
         "number": t.number,
@@ -50,6 +50,7 @@ def ticket_json(t: Ticket, *, children: list[str] | None = None, duplicates: lis
         "parent": t.parent_number,
         "children": children or [],
         "duplicate_of": t.duplicate_of,
+        "attachments": attachments,
         "sla": {
             "response_due": iso(t.response_due),
             "resolution_due": iso(t.resolution_due),
@@ -105,6 +106,20 @@ def notification_json(n) -> dict:
 
 def comment_json(c: Comment) -> dict:
     return {"id": c.id, "at": iso(c.at), "author": c.author, "body": c.body, "visibility": c.visibility}
+
+
+def attachment_json(a: Attachment) -> dict:
+    return {
+        "id": a.id,
+        "filename": a.filename,
+        "size": a.size,
+        "content_type": a.content_type,
+        "sha256": a.sha256,
+        "visibility": a.visibility,
+        "author": a.author,
+        "at": iso(a.at),
+        "comment": a.comment_id,
+    }
 
 
 def version_json(d: ProcessDefinition) -> dict:

@@ -27,6 +27,11 @@ def can_see(user: Principal, ticket: Ticket, db: Session | None = None) -> bool:
     return db.scalar(query) is not None
 
 
+def sees_internal(user: Principal) -> bool:
+    """Whether the user reads internal work notes and internal attachments (staff, never requesters)."""
+    return user.is_agent or user.has("auditor", "admin", "process_owner")
+
+
 _TICKET = select(Ticket).where(Ticket.number == bindparam("number"))
 
 

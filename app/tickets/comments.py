@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.errors import Forbidden
 from app.identity.service import Principal
-from app.tickets.access import get_ticket
+from app.tickets.access import get_ticket, sees_internal
 from app.tickets.coordination import deliver
 from app.tickets.journal import post_comment
 from app.tickets.ledger import KIND as ROW_RECORDS
@@ -49,7 +49,7 @@ def add_comment(db: Session, *, user: Principal, number: str, body, visibility="
 def comments(db: Session, *, user: Principal, number: str) -> list[Comment]:
     ticket = get_ticket(db, user=user, number=number)
     query = select(Comment).where(Comment.ticket_id == ticket.id).order_by(Comment.at, Comment.id)
-    if not user.is_agent and not user.has("auditor", "admin", "process_owner"):
+    if not sees_internal(user):
         query = query.where(Comment.visibility == "public")
     return list(db.scalars(query))
 

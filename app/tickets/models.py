@@ -1,8 +1,8 @@
-"""Tickets (incidents, requests, problems), their numbering and their comments."""
+"""Tickets (incidents, requests, problems), their numbering, their comments and attachments, saved views."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -92,6 +92,35 @@ class Comment(Base):
     author: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     visibility: Mapped[str] = mapped_column(String(10))  # public, internal
+
+
+class Attachment(Base):
+    """A file attached to a ticket (from the portal, a comment or a task form); its bytes are a blob named by
+    their sha256 in the configured store (app/tickets/blobs.py)."""
+
+    __tablename__ = "ticket_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_comment.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(127))  # detected from the bytes, never from the name
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    visibility: Mapped[str] = mapped_column(String(10))  # public, internal
+    author: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AttachmentBlob(Base):
+    """The bytes of attachments in the database store: one row per distinct content, however often attached."""
+
+    __tablename__ = "attachment_blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SavedView(Base):

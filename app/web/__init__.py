@@ -17,8 +17,17 @@ STATUS_TITLES = {
     404: _l("Not found"),
     409: _l("Changed meanwhile"),
     422: _l("Check the form"),
+    413: _l("File too large"),
     429: _l("Too many attempts"),
 }
+
+
+def local_back(value: str | None, *prefixes: str) -> str | None:
+    """A redirect target a form sent back, if it is a path of this site under one of the prefixes."""
+    value = value or ""
+    if value.startswith(prefixes) and "//" not in value and "\\" not in value:
+        return value
+    return None
 
 
 @bp.errorhandler(ServiceError)
@@ -44,6 +53,7 @@ def register(app: Flask) -> None:
     from app.identity.service import principal_for_session
     from app.web import (  # noqa: F401 - routes register
         admin,
+        attachments,
         audit,
         auth,
         inbox,

@@ -12,6 +12,7 @@ from app.tasks import service as tasks
 from app.tickets import intake, queries
 from app.tickets.filters import TicketFilter
 from app.web import bp
+from app.web.attachments import UPLOAD_ERRORS, attach_files, chosen_files, upload_error
 
 INCIDENT_FIELDS = ("title", "description", "impact", "urgency", "service", "category", "caller")
 
@@ -68,5 +69,9 @@ def report_incident():
         ticket = intake.create_incident(get_db(), user=current_user, **values)
     except ValidationFailed as err:
         return _page(form, err.fields, 422)
+    try:  # the report and its files are kept together or not at all
+        attach_files(chosen_files("files"), number=ticket.number, visibility="public")
+    except UPLOAD_ERRORS as err:
+        return _page(form, upload_error(err, "files"), err.status)
     flash(_("Incident %(number)s is reported. The service desk will pick it up.", number=ticket.number))
     return redirect(url_for("web.ticket", number=ticket.number))

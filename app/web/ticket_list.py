@@ -13,7 +13,7 @@ from app.http import get_db
 from app.tickets import bulk, edits, queries, saved_views
 from app.tickets.export import MOST_ROWS, tickets_csv
 from app.tickets.filters import KINDS, PRIORITIES, SORTS, TicketFilter, parse_filter
-from app.web import bp
+from app.web import bp, local_back
 
 PAGE = 50
 
@@ -114,8 +114,7 @@ def bulk_tickets():
         flash(ngettext("Done on %(num)d ticket.", "Done on %(num)d tickets.", len(done)))
     for row in failed:
         flash(_("%(ticket)s: not done: %(why)s", ticket=row.ticket, why=row.error), "error")
-    back = form.get("back") or ""
-    return redirect(back if back.startswith("/tickets") and "//" not in back else url_for("web.tickets"))
+    return redirect(local_back(form.get("back"), "/tickets") or url_for("web.tickets"))
 
 
 def _reasons(err: ValidationFailed) -> str:

@@ -9,12 +9,14 @@ from app.http import get_db
 from app.notify import service as notify
 from app.tasks.access import may_work
 from app.tickets import access as ticket_access
+from app.tickets import attachments as ticket_attachments
 from app.tickets import comments as ticket_comments
 from app.tickets import intake, problems
 from app.tickets import sla as ticket_sla
 from app.tickets import watchers as ticket_watchers
 from app.tickets import work as ticket_work
 from app.web import bp
+from app.web.attachments import UPLOAD_ERRORS, attach_files, chosen_files, upload_error
 
 
 def _page(number: str, comment_form: dict | None = None, errors: dict | None = None, status: int = 200, **forms):
@@ -26,12 +28,15 @@ def _page(number: str, comment_form: dict | None = None, errors: dict | None = N
     sees_tasks = current_user.sees_all_tickets or ticket.requester == current_user.username
     open_tasks = ticket_work.ticket_tasks(db, user=current_user, number=number) if sees_tasks else []
     history = ticket_comments.history(db, user=current_user, number=number) if sees_tasks else []
+    files = ticket_attachments.attachments(db, user=current_user, number=number)
     return render_template(
         "ticket.html",
         ticket=ticket,
         open_tasks=open_tasks,
         history=history,
         comments=ticket_comments.comments(db, user=current_user, number=number),
+        attachments=files,
+        comment_files=_by_comment(files),
         sla_moments=ticket_sla.sla_timeline(db, ticket=ticket) if sees_tasks else [],
         watching=current_user.username in ticket_watchers.watchers(db, ticket=ticket),
         may_work=lambda task: may_work(current_user, task),
@@ -40,6 +45,14 @@ def _page(number: str, comment_form: dict | None = None, errors: dict | None = N
         **edit_context(db, ticket),
         **forms,
     ), status
+
+
+def _by_comment(files: list) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for attachment in files:
+        if attachment.comment_id is not None:
+            grouped.setdefault(attachment.comment_id, []).append(attachment)
+    return grouped
 
 
 @bp.route("/tickets/<number>")
@@ -116,8 +129,12 @@ def declare_major(number):
 def comment(number):
     form = {"body": request.form.get("body", ""), "visibility": request.form.get("visibility", "public")}
     try:
-        ticket_comments.add_comment(get_db(), user=current_user, number=number, **form)
+        added = ticket_comments.add_comment(get_db(), user=current_user, number=number, **form)
     except ValidationFailed as err:
         return _page(number, form, err.fields, 422)
+    try:  # the comment and its files are kept together or not at all
+        attach_files(chosen_files("comment_file"), number=number, visibility=added.visibility, comment_id=added.id)
+    except UPLOAD_ERRORS as err:
+        return _page(number, form, upload_error(err, "comment_file"), err.status)
     flash(_("Your comment is added."))
     return redirect(url_for("web.ticket", number=number) + "#comments")

@@ -16,6 +16,7 @@ Then: CSRF on every page that accepts a POST, the session cookie's flags, sign-i
 may send the browser next, and the security headers of pages and API answers.
 """
 
+import io
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -79,6 +80,8 @@ TABLE = [
     ("L  H  H  Y  H  H  H  H  H  H  H  H", "POST", "/tickets/views/<int:view_id>/delete"),
     ("L  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/tickets/<number>"),
     ("L  Y  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/tickets/<number>/comments"),
+    ("L  Y  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/tickets/<number>/attachments"),
+    ("L  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/attachments/<int:attachment_id>"),
     ("L  F  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/tickets/<number>/major"),
     ("L  F  F  Y  Y  Y  F  F  F  F  F  F", "POST", "/tickets/<number>/problem"),
     ("L  F  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/tickets/<number>/problem/link"),
@@ -134,6 +137,9 @@ TABLE = [
     ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/tickets/<number>/comments"),
     ("U  Y  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/api/v1/tickets/<number>/comments"),
     ("U  F  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/api/v1/tickets/<number>/problem"),
+    ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/tickets/<number>/attachments"),
+    ("U  Y  H  Y  Y  Y  H  H  F  F  F  H", "POST", "/api/v1/tickets/<number>/attachments"),
+    ("U  Y  H  Y  Y  Y  H  H  Y  Y  Y  H", "GET", "/api/v1/attachments/<int:attachment_id>"),
     ("U  Y  H  Y  Y  Y  H  H  Y  F  Y  H", "POST", "/api/v1/tickets/<number>/watchers"),
     ("U  Y  H  Y  Y  Y  H  H  F  F  F  H", "DELETE", "/api/v1/tickets/<number>/watchers/<username>"),
     ("U  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y  Y", "GET", "/api/v1/tasks"),
@@ -186,8 +192,16 @@ TRIAL_RUN = {
     "category": None,
 }
 
+
+def router_log(field: str) -> dict:
+    return {"data": {field: (io.BytesIO(b"link down at 09:12"), "router.log")}, "content_type": "multipart/form-data"}
+
+
 # Bodies an allowed role would really send (test client keyword arguments); others get an empty form or object.
+# A body with a file is made again for each call (its stream is read once).
 BODIES = {
+    ("POST", "/tickets/<number>/attachments"): lambda: router_log("attach_file"),
+    ("POST", "/api/v1/tickets/<number>/attachments"): lambda: router_log("file"),
     ("POST", "/login"): {"data": {"username": "alice", "password": "demo"}},
     ("POST", "/portal/catalog/<key>"): {"data": {"account": "alice"}},
     ("POST", "/portal/incidents"): {"data": INCIDENT},
@@ -239,6 +253,7 @@ def request_kwargs(method: str, rule: str) -> dict:
         body = {}
     else:
         body = BODIES.get((method, rule)) or ({"json": {}} if is_api(rule) else {"data": {}})
+        body = body() if callable(body) else body
     return {**body, "query_string": QUERIES.get(rule, {})}
 
 
@@ -378,7 +393,16 @@ def demo(api, database) -> dict[str, str]:
         job_id, rule_id = job.id, db.scalars(select(AlertRule.id).order_by(AlertRule.id)).first()
     status, view = api.post("sam", "/api/v1/views", {"name": "Critical", "filters": {"priority": "critical"}})
     assert status == 201, view
+    status, attached = api.call(
+        "alice",
+        "POST",
+        f"/api/v1/tickets/{TICKET}/attachments",
+        raw={"file": (io.BytesIO(b"PNG?"), "screen.png")},
+        content_type="multipart/form-data",
+    )
+    assert status == 201, attached
     return {
+        "attachment_id": str(attached["id"]),  # alice's public file on her ticket
         "number": TICKET,
         "task_id": task["id"],
         "instance_id": str(ticket["instance_id"]),
@@ -416,13 +440,13 @@ def test_each_role_gets_what_the_table_says(method, rule, app, api, database, de
     expected = EXPECTED.get((method, rule))
     assert expected is not None, f"{method} {rule} has no row in the authorization table: add one"
     app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own test below: here the answer is the role's
-    path, kwargs = fill(rule, demo), request_kwargs(method, rule)
+    path = fill(rule, demo)
     callers = {actor: caller(app, api, username, rule) for actor, username in ACTORS.items()}
     refused_first = sorted(ACTORS, key=lambda actor: expected[actor] == "Y")
     before = snapshot(database)
     wrong, succeeded = [], []
     for actor in refused_first:
-        response = callers[actor](method, path, **kwargs)
+        response = callers[actor](method, path, **request_kwargs(method, rule))
         assert response.status_code < 500, f"{actor}: {method} {path} failed with {response.status_code}"
         got = outcome(response)
         if got != expected[actor]:

@@ -283,3 +283,57 @@ def test_an_auditor_reaches_a_tickets_audit_page_by_links_alone(visit):
     audrey.get_by_role("row").filter(has_text=number).get_by_role("link", name=f"Audit {number}").click()
     audrey.wait_for_url(re.compile(rf".*/audit/tickets/{number}$"))
     expect(audrey.locator("table.history")).to_contain_text("alice")  # who raised it, in its history
+
+
+def test_files_go_up_with_a_report_and_a_comment_and_come_down_as_downloads(visit, tmp_path):
+    screenshot = tmp_path / "error dialog.png"
+    screenshot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    trace = tmp_path / "trace.txt"
+    trace.write_text("ERROR relay refused the connection\n")
+    alice = visit("alice")
+    alice.goto(f"{alice.base}/portal")
+    alice.get_by_label("What is wrong?").fill("Mail client shows an error")
+    alice.get_by_label("Impact").select_option("low")
+    alice.get_by_label("Urgency").select_option("low")
+    alice.get_by_label("Screenshots or files").set_input_files(str(screenshot))
+    alice.get_by_role("button", name="Report the incident").click()
+    alice.wait_for_url(re.compile(r".*/tickets/INC\d{7}$"))
+    number = alice.url.rsplit("/", 1)[1]
+    expect(alice.locator("#attachments")).to_contain_text("error dialog.png")
+    sam = visit("sam")
+    sam.goto(f"{sam.base}/tickets/{number}")
+    sam.get_by_label("Attach files").set_input_files(str(trace))
+    sam.get_by_label("Internal: agents only").check()
+    sam.get_by_role("button", name="Attach", exact=True).click()
+    expect(sam.get_by_text("1 file is attached.")).to_be_visible()
+    with sam.expect_download() as caught:
+        sam.locator("#attachments").get_by_role("link", name="trace.txt").click()
+    download = caught.value
+    assert download.suggested_filename == "trace.txt"
+    assert Path(download.path()).read_text() == "ERROR relay refused the connection\n"
+    with sam.expect_download() as caught:
+        sam.locator("#attachments").get_by_role("link", name="error dialog.png").click()
+    assert Path(caught.value.path()).read_bytes() == screenshot.read_bytes()
+    alice.reload()
+    expect(alice.locator("#attachments")).to_contain_text("error dialog.png")
+    expect(alice.locator("#attachments")).not_to_contain_text("trace.txt")  # an internal file stays with agents
+
+
+def test_resolving_a_parent_resolves_its_children_and_asks_each_caller_to_confirm(visit):
+    alice = visit("alice")
+    parent = report_incident(alice, "Mail is down")
+    ramon = visit("ramon")
+    child = report_incident(ramon, "No mail since nine")
+    sam = visit("sam")
+    sam.goto(f"{sam.base}/tickets/{child}")
+    sam.get_by_label("Below a parent incident").check()
+    sam.get_by_label("Other ticket number").fill(parent)
+    sam.get_by_role("button", name="Link the tickets").click()
+    expect(sam.get_by_text(f"{child} is now below {parent}.")).to_be_visible()
+    resolve_from_the_inbox(sam, parent)
+    expect(sam.locator("#ticket-status")).to_have_text("Resolved")
+    sam.goto(f"{sam.base}/tickets/{child}")
+    expect(sam.locator("#ticket-status")).to_have_text("Resolved")
+    for requester in (alice, ramon):
+        requester.goto(f"{requester.base}/portal")
+        expect(requester.get_by_role("link", name="Confirm the resolution")).to_be_visible()
