@@ -30,7 +30,12 @@ def test_a_requester_reports_an_incident_with_a_screenshot(signed_in):
 def test_a_file_too_large_is_said_on_the_page_and_the_report_is_not_kept(api, signed_in, monkeypatch):
     monkeypatch.setenv("FLOWDESK_ATTACHMENT_MAX_BYTES", "100")
     alice = signed_in("alice")
-    form = {"title": "Printer shows an error", "impact": "low", "urgency": "low", "files": (io.BytesIO(PDF * 5), "a.pdf")}
+    form = {
+        "title": "Printer shows an error",
+        "impact": "low",
+        "urgency": "low",
+        "files": (io.BytesIO(PDF * 5), "a.pdf"),
+    }
     response = alice.post("/portal/incidents", data=form, content_type="multipart/form-data")
     page = response.get_data(as_text=True)
     assert response.status_code == 413
