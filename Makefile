@@ -5,7 +5,7 @@ FLOWDESK := $(VENV)/bin/flowdesk
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 ACCEPTANCE := $(addprefix ../shared/acceptance/,test_incidents.py test_processes.py test_alerts.py test_problems.py test_requests.py)
 
-.PHONY: install run lint format test test-fast test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench messages chromium assets crash
+.PHONY: libmagic install run lint format test test-fast test-sqlite test-pg acceptance acceptance-pg pg-start pg-reset bench messages chromium assets crash
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,7 +13,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed libmagic
+
+# Attachments read their type from the content with libmagic (Debian's libmagic1, present on most machines).
+libmagic:
+	@python3 -c "import ctypes.util, sys; sys.exit(not ctypes.util.find_library('magic'))" || \
+		apt-get install -y -q libmagic1 >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q libmagic1 >/dev/null)
 
 run: install
 	$(FLOWDESK) db upgrade
