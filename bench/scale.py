@@ -13,8 +13,8 @@ share one real process instance: none of the pages measured here reads an instan
 instance is measured by bench.rounds). Then one gunicorn worker serves, and each page or API call is asked
 --requests times in a row (different tickets and search words each time), by sam (service desk) unless said:
 the ticket list with each of its filters, views, sorts and searches, and the page of one heavy ticket (200
-comments, 2,000 history entries). Last, a bulk assignment of 100 real incidents (each with its own instance),
-ten times, to sara and back to sam.
+comments, 50 attachments, 2,000 history entries). Last, a bulk assignment of 100 real incidents (each with its
+own instance), ten times, to sara and back to sam.
 """
 
 import argparse
@@ -114,7 +114,7 @@ FILL = [
     SELECT t.id, t.created_at + interval '2 hours', 'sam', 'Looking into it on ' || t.title, 'public'
     FROM ticket t WHERE t.id % 5 = 0 AND t.instance_id = :instance AND t.number <> :real
     """,
-    # The real incident is the heavy ticket of the page measured: 200 comments and 2,000 history entries.
+    # The real incident is the heavy ticket of the page measured: 200 comments, 2,000 history entries ...
     """
     INSERT INTO ticket_comment (ticket_id, at, author, body, visibility)
     SELECT t.id, t.created_at + c * interval '1 minute', CASE WHEN c % 3 = 0 THEN 'alice' ELSE 'sam' END,
@@ -129,6 +129,19 @@ FILL = [
         'incident', 1, 'diagnose', 'Diagnose and resolve', '{"assignee": ["sam", "sara"]}', e % 2 = 0,
         repeat('0', 64), md5(CAST(:real AS text) || '/' || e) || md5(CAST(:real AS text) || '|' || e)
     FROM generate_series(1, 2000) AS e
+    """,
+    # ... and 50 attachments of 50 kB (one in five internal), each its own blob.
+    """
+    INSERT INTO attachment_blob (sha256, size, data, created_at)
+    SELECT encode(sha256(d.data), 'hex'), length(d.data), d.data, now()
+    FROM (SELECT decode(repeat(md5(a::text), 3125), 'hex') AS data FROM generate_series(1, 50) AS a) AS d
+    """,
+    """
+    INSERT INTO ticket_attachment (ticket_id, filename, size, content_type, sha256, visibility, author, at)
+    SELECT t.id, 'capture-' || b.a || '.png', b.size, 'image/png', b.sha256,
+        CASE WHEN b.a % 5 = 0 THEN 'internal' ELSE 'public' END, 'sam', t.created_at + b.a * interval '1 minute'
+    FROM ticket t CROSS JOIN (SELECT sha256, size, row_number() OVER (ORDER BY sha256) AS a FROM attachment_blob) AS b
+    WHERE t.number = :real
     """,
     "INSERT INTO ticket_counter (kind, last) VALUES ('request', 0), ('problem', 0) ON CONFLICT DO NOTHING",
     "UPDATE ticket_counter SET last = :n",
@@ -252,7 +265,9 @@ def _pages(api, requester, browser, open_numbers, hosts, subjects, requests) -> 
         "GET /api/v1/incidents as alice (her own 160)": timed(requester, ["/api/v1/incidents"] * requests),
         "ticket page (an open incident)": timed(browser, [f"/tickets/{n}" for n in open_numbers]),
         "GET /api/v1/tickets/{number}": timed(api, [f"/api/v1/tickets/{n}" for n in open_numbers]),
-        "ticket page with 200 comments and 2,000 history entries": timed(browser, ["/tickets/INC9999999"] * requests),
+        "ticket page with 200 comments, 50 attachments and 2,000 history entries": timed(
+            browser, ["/tickets/INC9999999"] * requests
+        ),
     }
 
 
