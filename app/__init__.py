@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     attachments.check_settings()
     app.before_request(http.allow_uploads)  # before CSRF, which reads the form
     csrf.init_app(app)
+    app.before_request(http.refuse_control_characters)
     babel.init_app(app, locale_selector=_locale)
     login_manager.init_app(app)
     login_manager.login_view = "web.login"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.db import Database, lost_race
-from app.errors import LOST_RACE, Conflict, ServiceError
+from app.errors import LOST_RACE, Conflict, ServiceError, ValidationFailed
 from app.tickets import attachments
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -85,6 +85,18 @@ def record_refusal(*, actor: str, reason: str) -> None:
 
 # The routes whose forms carry files (the API's upload, the ticket page's forms, the portal's report).
 UPLOAD_ENDPOINTS = frozenset({"api.upload_attachment", "web.attach", "web.comment", "web.report_incident"})
+
+
+def refuse_control_characters() -> None:
+    """A query string or form field holding a control character (NUL ...) is refused naming the field, before any
+    view could hand it to the database (PostgreSQL refuses NUL in text: it must never surface as a 500)."""
+    from app.validation import controls
+
+    sent = {name: "".join(values) for source in (request.args, request.form) for name, values in source.lists()}
+    found = dict(controls(sent))
+    if found:
+        message = "; ".join(f"{name}: {text}" for name, text in sorted(found.items()))
+        raise ValidationFailed(message, {name: [text] for name, text in found.items()})
 
 
 def allow_uploads() -> None:

@@ -11,7 +11,8 @@ a null or blank value where the schema wants something is reported as "This fiel
 returned have their top-level text stripped, and text left blank is None.
 """
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +25,9 @@ from app.errors import ValidationFailed
 NOT_BLANK = r"\S"
 # A field's key for a problem of the input as a whole.
 WHOLE = "_form"
+# Control characters that no text a person writes carries (tab, line feed and carriage return excepted);
+# PostgreSQL refuses NUL in text, so they are refused on every database alike.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _KINDS = {
     "string": _l("Expected text."),
@@ -126,14 +130,35 @@ def _missing(error: ValidationError, path: list) -> list[tuple[str, str]]:
     return [(field_name([*path, n]), _("This field is required.")) for n in wanted if n not in instance]
 
 
+def control_message(character: str) -> str:
+    return _("Remove the control character U+%(code)s from this text.", code=f"{ord(character):04X}")
+
+
+def controls(data: object, path: tuple = ()) -> Iterator[tuple[str, str]]:
+    """(field, message) for each text of data, or name of an object's field, that holds a control character."""
+    if isinstance(data, str):
+        found = CONTROL.search(data)
+        if found:
+            yield field_name(path), control_message(found.group())
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            found = CONTROL.search(key) if isinstance(key, str) else None
+            if found:
+                yield field_name(path), control_message(found.group())
+            yield from controls(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from controls(value, (*path, index))
+
+
 def errors_of(*, schema: dict, data: object) -> dict[str, list[str]]:
     """Every problem of data, keyed by field; empty when data is valid."""
     fields: dict[str, list[str]] = {}
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    for error in validator.iter_errors(data):
-        for name, message in _problems(error):
-            if message not in fields.setdefault(name, []):
-                fields[name].append(message)
+    problems = [p for error in validator.iter_errors(data) for p in _problems(error)]
+    for name, message in [*problems, *controls(data)]:
+        if message not in fields.setdefault(name, []):
+            fields[name].append(message)
     return fields
 
 

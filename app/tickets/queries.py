@@ -3,7 +3,7 @@ a problem."""
 
 from collections.abc import Iterator
 
-from sqlalchemy import Select, and_, false, literal_column, not_, or_, select
+from sqlalchemy import Boolean, Select, and_, false, literal_column, not_, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -11,19 +11,20 @@ from app.identity.service import Principal
 from app.tickets import search
 from app.tickets.filters import TicketFilter, day_after, day_start
 from app.tickets.models import Ticket
-from app.tickets.search_index import PRIORITY_RANK
+from app.tickets.search_index import DONE, OPEN_TICKET, PRIORITY_RANK
 
-DONE = ("Resolved", "Closed", "Cancelled", "Rejected")  # a ticket in one of these needs no more work
-# Written out (not bound parameters) so that it is the expression of the index migration 0019 makes for it.
+# Written out (not bound parameters) so that they are the expressions of the indexes migrations 0019 and 0021 make
+# for them: the order by priority, and open tickets by resolution target (the Breached and At risk views).
 _PRIORITY_RANK = literal_column(PRIORITY_RANK.replace("priority", "ticket.priority", 1))
+_OPEN = literal_column("ticket." + OPEN_TICKET, Boolean)
 _NEWEST = (Ticket.created_at.desc(), Ticket.id.desc())
 _SORTS = {
     "created_at": (Ticket.created_at, Ticket.id),
     "-created_at": _NEWEST,
     "priority": (_PRIORITY_RANK, *_NEWEST),
     "-priority": (_PRIORITY_RANK.desc(), *_NEWEST),
-    "resolution_due": (Ticket.resolution_due.is_(None), Ticket.resolution_due, Ticket.id),
-    "-resolution_due": (Ticket.resolution_due.is_(None), Ticket.resolution_due.desc(), Ticket.id.desc()),
+    "resolution_due": (Ticket.resolution_due.asc().nulls_last(), Ticket.id),
+    "-resolution_due": (Ticket.resolution_due.desc().nulls_last(), Ticket.id.desc()),
 }
 
 
@@ -66,7 +67,7 @@ def _conditions(wanted: TicketFilter) -> list:
     if wanted.unassigned:
         conditions.append(Ticket.assignee.is_(None))
     if wanted.open is not None:
-        conditions.append(Ticket.status.not_in(DONE) if wanted.open else Ticket.status.in_(DONE))
+        conditions.append(_OPEN if wanted.open else Ticket.status.in_(DONE))
     if wanted.created_from:
         conditions.append(Ticket.created_at >= day_start(wanted.created_from))
     if wanted.created_to:
@@ -83,10 +84,10 @@ def _sla(state: str):
     if state == "breached":
         return or_(
             Ticket.sla_breached.is_(True),
-            and_(Ticket.resolved_at.is_(None), Ticket.resolution_due < now, Ticket.status.not_in(DONE)),
+            and_(Ticket.resolved_at.is_(None), Ticket.resolution_due < now, _OPEN),
         )
     return and_(
-        Ticket.status.not_in(DONE),
+        _OPEN,
         Ticket.sla_breached.is_(False),
         Ticket.sla_held_since.is_(None),
         Ticket.sla_warning_due <= now,

@@ -20,6 +20,12 @@ PRIORITY_RANK = (
 )
 
 
+# Open tickets (in none of the done statuses of app/tickets/queries.py), written out so that the ticket list's
+# condition is the predicate of migration 0021's index of open tickets by resolution target.
+DONE = ("Resolved", "Closed", "Cancelled", "Rejected")
+OPEN_TICKET = "status NOT IN (" + ", ".join(f"'{s}'" for s in DONE) + ")"
+
+
 def postgresql_columns(language: str) -> list[str]:
     """The statements that add the two generated columns and their indexes, stemming in language."""
     if language not in text_search.LANGUAGES:
