@@ -7,8 +7,9 @@ from flask_login import current_user, login_required
 from app.errors import ValidationFailed
 from app.forms.render import coerce, render
 from app.http import get_db
+from app.tickets import comments as ticket_comments
 from app.tickets import work as ticket_work
-from app.web import bp
+from app.web import bp, local_back
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
@@ -25,8 +26,22 @@ def task(task_id):
             errors, status = err.fields, 422
         else:
             flash(_("“%(name)s” is done.", name=detail.task.name))
+            back = local_back(request.args.get("back"), "/tickets/")
+            if back:  # opened from the ticket's page: back to it
+                return redirect(back)
             if current_user.is_agent:
                 return redirect(url_for("web.inbox"))
             return redirect(url_for("web.ticket", number=ticket.number) if ticket else url_for("web.home"))
     fields = render(detail.schema, detail.ui_schema, data, errors)
-    return render_template("task.html", detail=detail, fields=fields, errors=errors), status
+    latest = _latest_comments(db, detail.ticket)
+    return render_template("task.html", detail=detail, fields=fields, errors=errors, latest=latest), status
+
+
+LATEST = 5  # comments the task page shows above its form
+
+
+def _latest_comments(db, ticket) -> list:
+    """The newest comments of the task's ticket the user may read, oldest of them first."""
+    if ticket is None:
+        return []
+    return ticket_comments.comments(db, user=current_user, number=ticket.number)[-LATEST:]

@@ -72,3 +72,28 @@ def test_the_forms_speak_french(signed_in):
     report(signed_in("alice"))
     html = page(signed_in("sam").get("/tickets/INC0000001", headers={"Accept-Language": "fr"}))
     assert "Modifier le ticket" in html and "Lier à un autre ticket" in html and "Annuler le ticket" in html
+
+
+def test_a_task_opened_from_its_ticket_shows_the_latest_comments_and_comes_back_to_the_ticket(api, signed_in):
+    from tests.payloads import RESOLVE_APPLICATION
+    from tests.tickets.test_incident_api import open_task, raise_incident
+
+    number = raise_incident(api)["number"]
+    api.post("alice", f"/api/v1/tickets/{number}/comments", {"body": "It started after the update"})
+    api.post("sam", f"/api/v1/tickets/{number}/comments", {"body": "Relay logs checked", "visibility": "internal"})
+    sam = signed_in("sam")
+    ticket_page = sam.get(f"/tickets/{number}").get_data(as_text=True)
+    task = open_task(api, number)
+    link = f"/tasks/{task['id']}?back=/tickets/{number}"
+    assert f'href="{link}"' in ticket_page
+    task_page = sam.get(link).get_data(as_text=True)
+    assert "It started after the update" in task_page and "Relay logs checked" in task_page
+    response = sam.post(link, data=RESOLVE_APPLICATION)
+    assert response.status_code == 302 and response.headers["Location"] == f"/tickets/{number}"
+    from app.web import local_back
+
+    assert [local_back(b, "/tickets/") for b in ("https://evil.example/", "//evil.example/tickets/", "/inbox")] == [
+        None,
+        None,
+        None,
+    ]  # a task page sends nobody off the site

@@ -17,7 +17,7 @@ def report(client, **fields):
 
 
 def task_link(html: str, name: str) -> str:
-    match = re.search(r'href="(/tasks/[0-9a-f-]+)">' + re.escape(name), html)
+    match = re.search(r'href="(/tasks/[0-9a-f-]+)(?:\?back=[^"]*)?">' + re.escape(name), html)
     assert match, f"no link to {name}"
     return match.group(1)
 
