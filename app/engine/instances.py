@@ -85,7 +85,7 @@ def complete(db: Session, *, instance_id: int, task_id: str, data: dict, actor: 
         element_id = run.complete_task(task_id, data)
     except TaskNotReady as err:
         raise Conflict("this task is no longer open") from err
-    done = CompletedTask(task_id, element_id, actor, public)
+    done = CompletedTask(task_id, element_id, actor, public, submitted=dict(data))
     return _finish(db, instance, run.advance(), actor=actor, completed=done)
 
 
@@ -226,9 +226,13 @@ def _finish(
 def _record_steps(
     db: Session, instance: InstanceRecord, report: RunReport, *, actor: str | None, completed: CompletedTask | None
 ) -> None:
-    """The audit trail of the run: each element passed (the person's own task with its actor), each new round."""
+    """The audit trail of the run: each element passed (the person's own task with its actor and everything they
+    submitted, a value equal to the one before included), each new round."""
     for step in report.steps:
         by_person = step.manual and completed is not None and step.element_id == completed.element_id
+        changes = step.changes
+        if by_person:
+            changes = {**{k: [v, v] for k, v in completed.submitted.items()}, **step.changes}
         store.record(
             db,
             instance,
@@ -236,7 +240,7 @@ def _record_steps(
             actor=actor if by_person else None,
             element_id=step.element_id,
             element_name=step.element_name,
-            changes=step.changes,
+            changes=changes,
             public=bool(by_person and completed.assigned_by_process),
         )
     if report.rounds:
@@ -245,8 +249,10 @@ def _record_steps(
 
 
 def _new_task(db: Session, instance: InstanceRecord, task: runtime.ReadyTask, data: dict, now: datetime) -> OpenTask:
-    """The row of a task the run opened; it keeps the process data its form shows."""
+    """The row of a task the run opened; it keeps the process data its form starts with: the values of the fields
+    the diagram carries over (its carryOver property), every other field starts empty."""
     fields = set(definitions.form_document(db, instance.definition, task.form_schema).get("properties", {}))
+    fields &= set(task.carry_over)
     return OpenTask(
         id=task.id,
         instance_id=instance.id,

@@ -72,6 +72,7 @@ class CompletedTask:
     element_id: str
     actor: str
     assigned_by_process: bool
+    submitted: dict = field(default_factory=dict)  # what the person submitted, all of it
 
 
 @dataclass

@@ -49,6 +49,11 @@ class ReadyTask:
     form_ui_schema: str | None
     properties: Mapping[str, str] = field(default_factory=dict)  # the element's spiffworkflow properties
 
+    @property
+    def carry_over(self) -> list[str]:
+        """The form's fields that start with the value the process has (carryOver: names, comma-separated)."""
+        return _name_list(self.properties.get("carryOver"))
+
 
 @dataclass
 class Step:
@@ -102,7 +107,7 @@ def _diff(before: dict, after: dict) -> dict[str, list]:
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
 
 
-def _as_groups(value: Any) -> list[str]:
+def _name_list(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -115,13 +120,13 @@ def _ready_task(task) -> ReadyTask:
     props = properties_of(spec)
     try:
         if props.get("candidateGroupsExpression"):
-            groups = _as_groups(sandbox.evaluate(props["candidateGroupsExpression"], task.data))
+            groups = _name_list(sandbox.evaluate(props["candidateGroupsExpression"], task.data))
         elif props.get("candidateGroups"):
-            groups = _as_groups(props["candidateGroups"])
+            groups = _name_list(props["candidateGroups"])
         elif props.get("assigneeExpression"):
             groups = []
         else:
-            groups = _as_groups(spec.lane)
+            groups = _name_list(spec.lane)
         assignee = sandbox.evaluate(props["assigneeExpression"], task.data) if props.get("assigneeExpression") else None
         title = sandbox.evaluate(props["titleExpression"], task.data) if props.get("titleExpression") else None
     except Exception as err:  # noqa: BLE001 - any failure of a diagram expression is the diagram's error

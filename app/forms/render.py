@@ -57,7 +57,16 @@ def field_order(schema: dict, ui: dict) -> list[str]:
     return order + [n for n in names if n not in order]
 
 
-def render(schema: dict, ui: dict | None, data: dict | None, errors: dict[str, list[str]] | None) -> Markup:
+def render(
+    schema: dict,
+    ui: dict | None,
+    data: dict | None,
+    errors: dict[str, list[str]] | None,
+    *,
+    carried: frozenset[str] = frozenset(),
+) -> Markup:
+    """The form's fields with their values and errors; carried: the fields filled from what the process already
+    holds, each said to be so."""
     ui, data, errors = ui or {}, data or {}, errors or {}
     required = set(schema.get("required", []))
     conditional = conditional_requirements(schema)
@@ -72,6 +81,7 @@ def render(schema: dict, ui: dict | None, data: dict | None, errors: dict[str, l
                 errors.get(name, []),
                 name in required,
                 conditional.get(name, []),
+                name in carried,
             )
         )
     return Markup("").join(parts)
@@ -84,10 +94,10 @@ def _form_errors(messages: list[str]) -> Markup:
     return Markup('<div class="form-errors" role="alert"><ul>{}</ul></div>').format(items)
 
 
-def _field(name, prop, ui, value, messages, required, conditions) -> Markup:
+def _field(name, prop, ui, value, messages, required, conditions, carried=False) -> Markup:
     field_id = f"field-{name}"
     label = prop.get("title") or _humanise(name)
-    help_html, error_html, described = _help_and_error(field_id, prop, ui, messages, required, conditions)
+    help_html, error_html, described = _help_and_error(field_id, prop, ui, messages, required, conditions, carried)
     attrs = {
         "aria-describedby": " ".join(described) or None,
         "aria-invalid": "true" if messages else None,
@@ -116,9 +126,11 @@ def _field(name, prop, ui, value, messages, required, conditions) -> Markup:
     )
 
 
-def _help_and_error(field_id, prop, ui, messages, required, conditions) -> tuple[Markup, Markup, list[str]]:
+def _help_and_error(field_id, prop, ui, messages, required, conditions, carried) -> tuple[Markup, Markup, list[str]]:
     """The field's help line and error line, and the ids its control is described by."""
     help_texts = [t for t in (prop.get("description"), ui.get("ui:help")) if t]
+    if carried:
+        help_texts.append(_("Filled in from earlier work on this ticket: check it, change it if needed."))
     if _kind(prop) == "array":
         help_texts.append(_("One per line."))
     if conditions and not required:

@@ -17,6 +17,7 @@ from app.web import bp, local_back
 def task(task_id):
     db = get_db()
     detail = ticket_work.get_task(db, user=current_user, task_id=task_id)
+    carried = frozenset(detail.task.data or {})  # what the diagram carries over into this form
     data, errors, status = dict(detail.task.data or {}), {}, 200
     if request.method == "POST":
         data = coerce(detail.schema, request.form)
@@ -32,7 +33,7 @@ def task(task_id):
             if current_user.is_agent:
                 return redirect(url_for("web.inbox"))
             return redirect(url_for("web.ticket", number=ticket.number) if ticket else url_for("web.home"))
-    fields = render(detail.schema, detail.ui_schema, data, errors)
+    fields = render(detail.schema, detail.ui_schema, data, errors, carried=carried)
     latest = _latest_comments(db, detail.ticket)
     return render_template("task.html", detail=detail, fields=fields, errors=errors, latest=latest), status
 

@@ -74,6 +74,20 @@ def test_a_laptop_needs_finance_after_the_manager(api):
     assert status == 200 and body["ticket"]["status"] == "Closed" and body["next_tasks"] == []
 
 
+def test_finance_starts_from_an_empty_form_and_its_decision_is_recorded_even_when_it_repeats_the_managers(api):
+    order(api, "new-laptop", LAPTOP)
+    work(api, "maria", "REQ0000001", {"decision": "approve", "comment": "Needed for the new job"}, "manager_approval")
+    (task,) = api.get("fred", "/api/v1/tasks")[1]
+    status, shown = api.get("fred", f"/api/v1/tasks/{task['id']}")
+    assert status == 200 and shown["data"] == {}, "finance's form does not open with the manager's words"
+    work(api, "fred", "REQ0000001", {"decision": "approve"}, "finance_approval")
+    history = api.get("admin", "/api/v1/tickets/REQ0000001/history")[1]
+    finance = [e for e in history if e["kind"] == "task_completed" and e["element_id"] == "finance_approval"]
+    assert [e["actor"] for e in finance] == ["fred"]
+    assert finance[0]["changes"]["decision"][1] == "approve", "the audit shows what finance decided"
+    assert "comment" not in finance[0]["changes"], "finance wrote no comment, and none is put in their mouth"
+
+
 @pytest.mark.parametrize(
     "steps",
     [

@@ -2,6 +2,7 @@
 
 import re
 
+from tests.conftest import work
 from tests.web.test_web import page, report
 
 
@@ -97,3 +98,19 @@ def test_a_task_opened_from_its_ticket_shows_the_latest_comments_and_comes_back_
         None,
         None,
     ]  # a task page sends nobody off the site
+
+
+def test_a_second_round_starts_from_empty_work_fields_and_says_which_value_it_carries_over(api, signed_in):
+    from tests.payloads import RESOLVE
+    from tests.tickets.test_incident_api import open_task, raise_incident
+
+    number = raise_incident(api)["number"]
+    work(api, "sam", number, {**RESOLVE, "category": "application", "work_notes": "Restarted the relay"})
+    work(api, "alice", number, {"accepted": False, "feedback": "Still cannot send mail"})
+    page = signed_in("sam").get(f"/tasks/{open_task(api, number)['id']}").get_data(as_text=True)
+    for field in ("work_notes", "resolution_notes"):  # last round's words are not typed again
+        assert re.search(rf'<textarea id="field-{field}"[^>]*></textarea>', page), field
+    category = page[page.index('id="field-category"') :]
+    category = category[: category.index("</select>")]
+    assert 'value="application" selected' in category
+    assert "Filled in from earlier work on this ticket" in page
