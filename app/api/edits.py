@@ -1,5 +1,6 @@
 """API routes that change a ticket from outside its process: edit it (PATCH, with its version as ETag and
-If-Match), cancel it, link it to a parent or an original; and the single-ticket body with its links."""
+If-Match), cancel it, link it to a parent or an original, open a follow-up of a closed one; and the single-ticket
+body with its links."""
 
 from flask import g, jsonify, request
 from sqlalchemy.orm import Session
@@ -9,7 +10,7 @@ from app.api.openapi import json_body, route
 from app.api.serializers import ticket_json
 from app.errors import ValidationFailed
 from app.http import get_db
-from app.tickets import attachments, cancel, edits, links, queries
+from app.tickets import attachments, cancel, edits, follow_ups, links, queries
 
 
 def ticket_body(db: Session, ticket) -> dict:
@@ -19,6 +20,7 @@ def ticket_body(db: Session, ticket) -> dict:
     duplicates = [t.number for t in queries.duplicates_of(db, original=ticket)]
     files = attachments.counts(db, user=g.user, ticket_ids=[ticket.id]).get(ticket.id, 0)
     body = ticket_json(ticket, children=children, duplicates=duplicates, attachments=files)
+    body["links"]["follow_ups"] = [t.number for t in queries.follow_ups_of(db, original=ticket)]
     if ticket.kind == "problem":
         body["links"]["incidents"] = [t.number for t in queries.linked_incidents(db, problem=ticket)]
     return body
@@ -96,3 +98,17 @@ def link_ticket(number):
     body = json_body()
     ticket = links.link_ticket(get_db(), user=g.user, number=number, kind=body.get("kind"), target=body.get("ticket"))
     return tagged(ticket, 201)
+
+
+@route(
+    bp,
+    "/tickets/<number>/follow-up",
+    "POST",
+    summary="Open a follow-up incident of a closed ticket (its requester, or an agent for them), linked to it",
+    body=follow_ups.FOLLOW_UP,
+    responses={201: "the new incident", 409: "the ticket is not closed"},
+)
+def open_follow_up(number):
+    description = json_body().get("description")
+    incident = follow_ups.open_follow_up(get_db(), user=g.user, number=number, description=description)
+    return tagged(incident, 201)

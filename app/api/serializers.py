@@ -67,6 +67,7 @@ def ticket_json(t: Ticket, *, children: list | None = None, duplicates: list | N
             "children": children or [],
             "duplicate_of": t.duplicate_of,
             "duplicates": duplicates or [],
+            "follow_up_of": t.follow_up_of,
             "problem": t.problem_number,
             "incidents": [],
         },

@@ -1,6 +1,7 @@
 """Comments and work notes on a ticket, and its history: who may write and read which.
 
-A requester's public reply to an incident waiting for the caller resumes it (message caller_replied)."""
+A requester's public reply to an incident waiting for the caller resumes it (message caller_replied); one to a
+closed ticket is told to the group that worked on it (follow_ups)."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from app.errors import Forbidden
 from app.identity.service import Principal
 from app.tickets.access import get_ticket, sees_internal
 from app.tickets.coordination import deliver
+from app.tickets.follow_ups import CLOSED, tell_last_group
 from app.tickets.journal import post_comment
 from app.tickets.ledger import KIND as ROW_RECORDS
 from app.tickets.models import Comment
@@ -43,6 +45,8 @@ def add_comment(db: Session, *, user: Principal, number: str, body, visibility="
         and ticket.instance_id
     ):
         deliver(db, ticket=ticket, name="caller_replied", payload={"reply": body}, actor=user.username)
+    if visibility == "public" and user.username == ticket.requester and ticket.status == CLOSED:
+        tell_last_group(db, ticket=ticket, comment=comment)
     return comment
 
 

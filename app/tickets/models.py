@@ -59,6 +59,7 @@ class Ticket(Base):
     major_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))  # its coordination
     parent_number: Mapped[str | None] = mapped_column(String(20), index=True)
     duplicate_of: Mapped[str | None] = mapped_column(String(20), index=True)  # the original of a duplicate
+    follow_up_of: Mapped[str | None] = mapped_column(String(20), index=True)  # the closed ticket it follows up
     problem_number: Mapped[str | None] = mapped_column(String(20))
     # A request's catalog item and the fields the requester filled in (bounded by the item's form).
     item_key: Mapped[str | None] = mapped_column(String(64))

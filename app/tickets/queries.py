@@ -114,6 +114,10 @@ def duplicates_of(db: Session, *, original: Ticket) -> list[Ticket]:
     return list(db.scalars(select(Ticket).where(Ticket.duplicate_of == original.number).order_by(Ticket.id)))
 
 
+def follow_ups_of(db: Session, *, original: Ticket) -> list[Ticket]:
+    return list(db.scalars(select(Ticket).where(Ticket.follow_up_of == original.number).order_by(Ticket.id)))
+
+
 def linked_numbers(db: Session, *, numbers: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """For a page of tickets: the numbers of each one's children and of its duplicates (two queries)."""
     children: dict[str, list[str]] = {}

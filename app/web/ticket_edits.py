@@ -1,6 +1,6 @@
 """The ticket page's forms that change a ticket from outside its process: an agent's edit (a 409 shows what
 changed meanwhile, the form kept), cancelling (the requester on their own ticket too), and links to a parent or
-an original; and what the page shows of them (the choices, the linked tickets)."""
+an original, a follow-up of a closed ticket; and what the page shows of them (the choices, the linked tickets)."""
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.errors import ValidationFailed
 from app.http import get_db
 from app.identity import service as identity
-from app.tickets import cancel, edits, links, queries
+from app.tickets import cancel, edits, follow_ups, links, queries
 from app.tickets.models import Ticket
 from app.web import bp
 from app.web.tickets import _page
@@ -25,6 +25,8 @@ def edit_context(db: Session, ticket: Ticket) -> dict:
         "members": {group: identity.members_of(db, groups=[group]) for group in groups},
         "children": queries.children_of(db, parent=ticket),
         "duplicates": queries.duplicates_of(db, original=ticket),
+        "follow_ups": queries.follow_ups_of(db, original=ticket),
+        "may_follow_up": follow_ups.may_follow_up(current_user, ticket),
         "ended": ticket.status in edits.ENDED,
         "may_cancel": ticket.status not in cancel.TOO_LATE and (current_user.is_agent or own),
     }
@@ -78,3 +80,16 @@ def link_ticket(number):
     else:
         flash(_("%(number)s is now below %(other)s.", number=number, other=form["ticket"].upper()))
     return redirect(url_for("web.ticket", number=number))
+
+
+@bp.route("/tickets/<number>/follow-up", methods=["POST"])
+@login_required
+def follow_up(number):
+    description = request.form.get("description", "")
+    try:
+        opened = follow_ups.open_follow_up(get_db(), user=current_user, number=number, description=description)
+    except ValidationFailed as err:
+        errors = {f"follow_up_{k}": v for k, v in err.fields.items()}
+        return _page(number, errors=errors, status=422, follow_up_form={"description": description})
+    flash(_("%(number)s is open: it follows up %(original)s.", number=opened.number, original=number))
+    return redirect(url_for("web.ticket", number=opened.number))

@@ -15,6 +15,7 @@ from app.tickets import intake, problems
 from app.tickets import sla as ticket_sla
 from app.tickets import watchers as ticket_watchers
 from app.tickets import work as ticket_work
+from app.tickets.follow_ups import CLOSED
 from app.web import bp
 from app.web.attachments import UPLOAD_ERRORS, attach_files, chosen_files, upload_error
 
@@ -136,5 +137,9 @@ def comment(number):
         attach_files(chosen_files("comment_file"), number=number, visibility=added.visibility, comment_id=added.id)
     except UPLOAD_ERRORS as err:
         return _page(number, form, upload_error(err, "comment_file"), err.status)
+    ticket = ticket_access.get_ticket(get_db(), user=current_user, number=number)
+    if added.visibility == "public" and ticket.requester == current_user.username and ticket.status == CLOSED:
+        flash(_("Your comment is sent to the group that worked on this closed ticket."))
+        return redirect(url_for("web.ticket", number=number) + "#follow-up")
     flash(_("Your comment is added."))
     return redirect(url_for("web.ticket", number=number) + "#comments")
