@@ -15,6 +15,7 @@ from app.errors import Forbidden, NotFound, ValidationFailed
 from app.forms.render import render
 from app.http import get_db
 from app.web import bp
+from app.web.filters import when as format_when
 
 EDITORS = ("process_owner", "admin")
 
@@ -33,6 +34,20 @@ def _version(process_id: str, version: int):
 
 def _problems(problems) -> list[dict]:
     return [{"file": p.file, "element_id": p.element_id, "message": p.message, "line": p.line} for p in problems]
+
+
+def _heading(definition) -> str:
+    """The edit page's heading, also sent after a deploy so the page names the version it now shows."""
+    return _("%(name)s, version %(version)s", name=definition.name, version=definition.version)
+
+
+def _edit_help(definition, latest) -> str:
+    return _(
+        "Deployed %(when)s by %(who)s. Deploying makes version %(next)s.",
+        when=format_when(definition.deployed_at),
+        who=definition.deployed_by or _("Flowdesk"),
+        next=latest.version + 1,
+    )
 
 
 def _edit_body() -> dict:
@@ -69,7 +84,8 @@ def studio_edit(process_id, version):
     return render_template(
         "studio_edit.html",
         definition=definition,
-        latest=latest,
+        heading=_heading(definition),
+        edit_help=_edit_help(definition, latest),
         xml=definition.files[definition.bpmn_file],
         others=others,
     )
@@ -98,11 +114,15 @@ def studio_deploy(process_id):
         message = _("Not deployed: %(count)s problems.", count=len(err.problems))
         return jsonify({"message": message, "problems": _problems(err.problems)}), 422
     definition = result.definition
-    url = url_for("web.studio_edit", process_id=process_id, version=definition.version)
+    shown = {
+        "version": definition.version,
+        "url": url_for("web.studio_edit", process_id=process_id, version=definition.version),
+        "heading": _heading(definition),
+        "help": _edit_help(definition, definition),
+    }
     if not result.created:
-        return jsonify({"version": definition.version, "url": url, "message": _("Nothing changed.")}), 200
-    message = _("Deployed as version %(version)s.", version=definition.version)
-    return jsonify({"version": definition.version, "url": url, "message": message}), 201
+        return jsonify({**shown, "message": _("Nothing changed.")}), 200
+    return jsonify({**shown, "message": _("Deployed as version %(version)s.", version=definition.version)}), 201
 
 
 @bp.route("/studio/<process_id>/versions/<int:version>/files/<path:name>")

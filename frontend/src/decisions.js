@@ -6,7 +6,7 @@ import 'dmn-js/dist/assets/dmn-js-drd.css';
 import 'dmn-js/dist/assets/dmn-js-decision-table.css';
 import 'dmn-js/dist/assets/dmn-js-decision-table-controls.css';
 import 'dmn-js/dist/assets/dmn-js-literal-expression.css';
-import 'dmn-js/dist/assets/dmn-font/css/dmn-embedded.css';
+import './dmn-font.css';
 import { postJson, readJson, say } from './common.js';
 
 const root = document.getElementById('decisions');

@@ -91,3 +91,14 @@ def test_the_auditor_sees_a_heatmap_and_exports_a_range(signed_in, api):
     assert api.get("alice", f"/api/v1/audit/events?from={today}&to={today}")[0] == 403
     status, body = api.get("audrey", f"/api/v1/audit/events?from=yesterday&to={today}")
     assert status == 422 and "from" in body["error"]["fields"]
+
+
+def test_a_deploy_names_the_new_version_for_the_pages_heading(signed_in, api):
+    olivia = signed_in("olivia")
+    renamed = latest_xml(api).replace('name="Diagnose incident"', 'name="Diagnose the incident"')
+    body = olivia.post("/studio/incident/deploy", json={"bpmn": renamed}).get_json()
+    assert body["heading"] == "Incident management, version 2"
+    assert body["help"].endswith("by olivia. Deploying makes version 3.")
+    assert body["url"] == "/studio/incident/versions/2"
+    page = olivia.get(body["url"]).get_data(as_text=True)
+    assert '<h1 id="edit-title">Incident management, version 2</h1>' in page

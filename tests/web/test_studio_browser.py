@@ -60,53 +60,61 @@ def test_check_lists_each_problem_once_in_text_that_can_be_read(visit):
     assert len(about_the_form) == 1, problems
 
 
-def test_the_modeller_opens_with_labels_that_can_be_read_and_no_console_warning(visit):
+def test_the_modeller_opens_with_labels_that_can_be_read(visit):
+    olivia = visit("olivia")
+    for process_id in ("incident", "request_fulfillment", "problem"):
+        open_in_studio(olivia, process_id)
+        assert olivia.evaluate(SMALLEST_LABEL) >= 11, process_id
+
+
+def test_the_modeller_and_the_decision_table_editor_load_their_icons_without_console_warnings(visit):
     olivia = visit("olivia")
     warnings = []
     olivia.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
-    for process_id in ("incident", "request_fulfillment"):
-        open_in_studio(olivia, process_id)
-        olivia.evaluate("document.fonts.ready.then(() => true)")
-        assert olivia.evaluate(SMALLEST_LABEL) >= 11, process_id
+    open_in_studio(olivia)
+    olivia.evaluate("document.fonts.ready.then(() => document.fonts.check('16px bpmn'))")
+    assert olivia.evaluate("[...document.fonts].some((f) => f.family.includes('bpmn') && f.status === 'loaded')")
     olivia.goto(f"{olivia.base}/studio/incident/versions/1/files/priority.dmn")
     olivia.wait_for_selector("#decisions[data-ready='true']")
     olivia.evaluate("document.fonts.ready.then(() => true)")
+    assert olivia.evaluate("[...document.fonts].some((f) => f.family.includes('dmn') && f.status === 'loaded')")
     assert warnings == []
+
+
+def leaves_without_asking(page) -> bool:
+    with page.expect_event("close", timeout=5000):
+        page.close(run_before_unload=True)  # a warning would keep the page open
+    return page.is_closed()
+
+
+def asks_before_leaving(page) -> bool:
+    with page.expect_event("dialog", timeout=5000) as asked:
+        page.close(run_before_unload=True)
+    asked.value.dismiss()  # stay on the page
+    return asked.value.type == "beforeunload" and not page.is_closed()
 
 
 def test_leaving_warns_about_unsaved_changes_until_the_deploy(visit):
     olivia = visit("olivia")
     open_in_studio(olivia)
-    dialogs = []
-
-    def answer(dialog):
-        dialogs.append(dialog.type)
-        dialog.dismiss()
-
-    olivia.on("dialog", answer)
-    olivia.close(run_before_unload=True)
-    olivia.wait_for_timeout(500)
-    assert olivia.is_closed(), "nothing changed yet: no warning"
+    assert leaves_without_asking(olivia), "nothing changed yet"
     olivia = visit("olivia")
-    olivia.on("dialog", answer)
     open_in_studio(olivia)
     olivia.evaluate(
-        "window.flowdeskModeler.get('selection').select(window.flowdeskModeler.get('elementRegistry').get('diagnose'))"
+        "() => { const m = window.flowdeskModeler; "
+        "m.get('selection').select(m.get('elementRegistry').get('diagnose')); }"
     )
     name = olivia.locator("#bio-properties-panel-name")
     if not name.is_visible():
         olivia.locator(".bio-properties-panel-group-header", has_text="General").click()
     name.fill("Diagnose the incident")
     name.press("Tab")
-    olivia.close(run_before_unload=True)
-    olivia.wait_for_timeout(500)
-    assert dialogs == ["beforeunload"] and not olivia.is_closed()
+    assert asks_before_leaving(olivia)
     olivia.get_by_role("button", name="Deploy as the next version").click()
     expect(olivia.locator("#studio-status")).to_have_text("Deployed as version 2.")
     expect(olivia.locator("h1")).to_have_text("Incident management, version 2")
-    olivia.close(run_before_unload=True)
-    olivia.wait_for_timeout(500)
-    assert dialogs == ["beforeunload"] and olivia.is_closed(), "saved: no warning"
+    assert olivia.url.endswith("/studio/incident/versions/2")
+    assert leaves_without_asking(olivia), "deployed: nothing is lost"
 
 
 def test_the_decision_table_is_not_cut_off_at_the_bottom(visit):
