@@ -162,15 +162,22 @@ function showDeployed(payload) {
   history.replaceState(null, '', payload.url);
 }
 
-// Fit the diagram's width, but never below the zoom that keeps labels at READABLE_PX nor above 100%; what does
-// not fit is reached by scrolling, from the diagram's top left corner.
+// Fit the diagram's width beside the palette, but never below the zoom that keeps labels at READABLE_PX nor above
+// 100%; what does not fit is reached by scrolling, from the diagram's top left corner.
 function openReadable() {
   const canvas = modeler.get('canvas');
   const { inner, outer } = canvas.viewbox();
-  const fit = (outer.width - 2 * MARGIN_PX) / Math.max(inner.width, 1);
+  const palette = document.querySelector('#canvas .djs-palette');
+  const origin = canvas.getContainer().getBoundingClientRect().left;
+  const left = MARGIN_PX + (palette ? palette.getBoundingClientRect().right - origin : 0);
+  const fit = (outer.width - left - MARGIN_PX) / Math.max(inner.width, 1);
   const zoom = Math.min(1, Math.max(READABLE_PX / LABEL_PX, fit));
-  const margin = MARGIN_PX / zoom;
-  canvas.viewbox({ x: inner.x - margin, y: inner.y - margin, width: outer.width / zoom, height: outer.height / zoom });
+  canvas.viewbox({
+    x: inner.x - left / zoom,
+    y: inner.y - MARGIN_PX / zoom,
+    width: outer.width / zoom,
+    height: outer.height / zoom,
+  });
 }
 
 modeler.importXML(readJson('diagram-xml')).then(({ warnings }) => {
