@@ -79,6 +79,12 @@ def _local(tag: str) -> str:
     return etree.QName(tag).localname
 
 
+def _told_on_its_parent(element: etree._Element) -> bool:
+    """An event's definition (its timer ...) is told on the event, a lane set's change on its lanes."""
+    kind = _local(element.tag)
+    return kind.endswith("EventDefinition") or kind == "laneSet"
+
+
 def _ids(old: dict[str, etree._Element], new: dict[str, etree._Element]) -> dict[str, list[str]]:
     return {
         "added": sorted(set(new) - set(old)),
@@ -94,7 +100,7 @@ def diff(old_text: str, new_text: str) -> dict[str, list[str]]:
 
 def changes(old_text: str, new_text: str) -> dict[str, list[ElementChange]]:
     """{added, removed, changed}: each element with its kind and name, a changed one with its fields before and
-    after; sorted by id."""
+    after (event definitions and lane sets are told on their events and lanes); sorted by id."""
     old, new = _identified(old_text), _identified(new_text)
     ids = _ids(old, new)
     return {
@@ -103,5 +109,6 @@ def changes(old_text: str, new_text: str) -> dict[str, list[ElementChange]]:
         "changed": [
             ElementChange(i, _local(new[i].tag), new[i].get("name"), _field_changes(old[i], new[i]))
             for i in ids["changed"]
+            if not _told_on_its_parent(new[i])
         ],
     }
