@@ -11,7 +11,7 @@ import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
 import spiffworkflow from './spiffworkflow.json';
 import { FlowdeskPropertiesModule } from './properties.js';
 import { config, resolver } from './generated/lint-config.js';
-import { postJson, readJson, say } from './common.js';
+import { guardUnsaved, postJson, readJson, say } from './common.js';
 
 const root = document.getElementById('studio');
 const status = document.getElementById('studio-status');
@@ -34,16 +34,9 @@ const modeler = new BpmnModeler({
 window.flowdeskModeler = modeler; // for the browser tests and the curious
 
 let marked = [];
-let unsaved = false;
-
-// Leaving with changes that were not deployed asks first.
+const unsaved = guardUnsaved();
 modeler.on('commandStack.changed', (event) => {
-  if (event.trigger !== 'clear') unsaved = true;
-});
-window.addEventListener('beforeunload', (event) => {
-  if (!unsaved) return;
-  event.preventDefault();
-  event.returnValue = '';
+  if (event.trigger !== 'clear') unsaved.changed();
 });
 
 // bpmnlint rules the server also checks, with the start of the server's message for the same problem: a
@@ -135,7 +128,7 @@ document.getElementById('studio-deploy').addEventListener('click', async () => {
   const { xml } = await modeler.saveXML({ format: true });
   const { status: code, payload } = await postJson(root.dataset.deployUrl, { bpmn: xml });
   if (code === 201 || code === 200) {
-    unsaved = false;
+    unsaved.saved();
     showProblems([]);
     say(status, payload.message, 'ok');
     showDeployed(payload);

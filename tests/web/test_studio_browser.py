@@ -117,6 +117,30 @@ def test_leaving_warns_about_unsaved_changes_until_the_deploy(visit):
     assert leaves_without_asking(olivia), "deployed: nothing is lost"
 
 
+def test_the_decision_table_and_form_editors_warn_before_leaving_with_unsaved_changes(visit):
+    olivia = visit("olivia")
+    olivia.goto(f"{olivia.base}/studio/incident/versions/1/files/priority.dmn")
+    olivia.wait_for_selector("#decisions[data-ready='true']")
+    assert leaves_without_asking(olivia), "nothing changed yet"
+    olivia = visit("olivia")
+    olivia.goto(f"{olivia.base}/studio/incident/versions/1/files/priority.dmn")
+    olivia.wait_for_selector("#decisions[data-ready='true']")
+    olivia.get_by_text("Impact high, urgency high: critical").click()
+    olivia.keyboard.press("End")
+    olivia.keyboard.type(" (checked)")
+    assert asks_before_leaving(olivia)
+    form = visit("olivia")
+    form.goto(f"{form.base}/studio/incident/versions/1/files/forms/incident_hold.schema.json")
+    expect(form.locator("#form-status")).to_have_text("Preview up to date.")
+    schema = form.locator("#form-schema")
+    schema.fill(schema.input_value().replace("What cleared the hold", "How the hold ended"))
+    expect(form.locator("#form-preview")).to_contain_text("How the hold ended")
+    assert asks_before_leaving(form)
+    form.get_by_role("button", name="Deploy with the process").click()
+    expect(form.locator("#form-status")).to_have_text("Deployed as version 2.")
+    assert leaves_without_asking(form), "deployed: nothing is lost"
+
+
 def test_the_decision_table_is_not_cut_off_at_the_bottom(visit):
     olivia = visit("olivia")
     olivia.set_viewport_size({"width": 1280, "height": 720})  # a laptop: the nine rules are taller than the window
