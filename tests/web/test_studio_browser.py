@@ -30,14 +30,17 @@ CONTRASTS = """() => {
   });
 }"""
 
-# Drop the form of the user task `diagnose`: bpmnlint and the server's checks both find it.
-DROP_FORM = """() => {
+# Drop the form of the user task `diagnose` and the name of `log_incident`: bpmnlint and the server's checks both
+# find each.
+DROP_FORM_AND_NAME = """() => {
   const modeler = window.flowdeskModeler;
-  const element = modeler.get('elementRegistry').get('diagnose');
+  const registry = modeler.get('elementRegistry');
+  const element = registry.get('diagnose');
   const values = element.businessObject.extensionElements.values;
   const holder = values.find((v) => v.$type === 'spiffworkflow:Properties');
   const kept = holder.properties.filter((p) => p.name !== 'formJsonSchemaFilename');
   modeler.get('modeling').updateModdleProperties(element, holder, { properties: kept });
+  modeler.get('modeling').updateProperties(registry.get('log_incident'), { name: '' });
 }"""
 
 # The smallest label of the diagram as it is drawn on the screen, in CSS pixels.
@@ -49,15 +52,19 @@ SMALLEST_LABEL = """() => Math.min(...[...document.querySelectorAll('#canvas .dj
 def test_check_lists_each_problem_once_in_text_that_can_be_read(visit):
     olivia = visit("olivia")
     open_in_studio(olivia)
-    olivia.evaluate(DROP_FORM)
+    olivia.evaluate(DROP_FORM_AND_NAME)
     olivia.get_by_role("button", name="Check").click()
     expect(olivia.locator("#studio-status")).to_contain_text("problems found")
     problems = olivia.evaluate(CONTRASTS)
     assert problems, "the problem is listed"
     for problem in problems:
         assert problem["text"].strip() and problem["ratio"] >= 4.5, problem
-    about_the_form = [p for p in problems if p["text"].startswith("diagnose:") and "form" in p["text"]]
-    assert len(about_the_form) == 1, problems
+    assert [p["text"] for p in problems if p["text"].startswith("diagnose:")] == [
+        "diagnose: User task has no form (formJsonSchemaFilename) (flowdesk/user-task-form)"
+    ]
+    assert [p["text"] for p in problems if p["text"].startswith("log_incident:")] == [
+        "log_incident: Element is missing label/name (label-required)"
+    ]
 
 
 def test_the_modeller_opens_with_labels_that_can_be_read(visit):
