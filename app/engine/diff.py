@@ -98,7 +98,7 @@ def diff(old_text: str, new_text: str) -> dict[str, list[str]]:
     return _ids(_identified(old_text), _identified(new_text))
 
 
-def changes(old_text: str, new_text: str) -> dict[str, list[ElementChange]]:
+def changes(*, old_text: str, new_text: str) -> dict[str, list[ElementChange]]:
     """{added, removed, changed}: each element with its kind and name, a changed one with its fields before and
     after (event definitions and lane sets are told on their events and lanes); sorted by id."""
     old, new = _identified(old_text), _identified(new_text)

@@ -206,7 +206,7 @@ def studio_diff(process_id):
     newer = _version(process_id, request.args.get("to", type=int) or 0)
     old_xml, new_xml = older.files[older.bpmn_file], newer.files[newer.bpmn_file]
     changes = diagram_diff(old_xml, new_xml)
-    details = diagram_changes(old_xml, new_xml)
+    details = diagram_changes(old_text=old_xml, new_text=new_xml)
     return render_template(
         "studio_diff.html",
         process_id=process_id,
