@@ -23,6 +23,8 @@ from app.engine.definitions import (
     instance_counts,
     latest_definition,
 )
+from app.engine.diff import ElementChange, FieldChange
+from app.engine.diff import changes as diagram_changes
 from app.engine.diff import diff as diagram_diff
 from app.engine.instances import (
     amend,
@@ -72,7 +74,10 @@ __all__ = [
     "deploy_bpmn",
     "deploy_bundle",
     "deploy_directory",
+    "diagram_changes",
     "diagram_diff",
+    "ElementChange",
+    "FieldChange",
     "edited_bundle",
     "fire_timers",
     "form_document",

@@ -7,16 +7,52 @@ endpoints the modeller calls are refused to anyone who may not deploy.
 
 from flask import jsonify, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app import engine
-from app.engine import BundleError, diagram_diff
+from app.engine import BundleError, diagram_changes, diagram_diff
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.forms.render import render
 from app.http import get_db
 from app.web import bp
+from app.web.filters import when as format_when
 
 EDITORS = ("process_owner", "admin")
+
+# What a version diff calls each field of a changed element (app.engine.diff names them).
+FIELD_LABELS = {
+    "name": _l("Name"),
+    "script": _l("Script"),
+    "pre_script": _l("Script before the task"),
+    "post_script": _l("Script after the task"),
+    "condition": _l("Condition"),
+    "timer": _l("Timer"),
+    "decision": _l("Decision called"),
+    "instructions": _l("Instructions"),
+    "sourceRef": _l("Comes from"),
+    "targetRef": _l("Goes to"),
+    "default": _l("Default flow"),
+    "attachedToRef": _l("Attached to"),
+    "property:formJsonSchemaFilename": _l("Form"),
+    "property:formUiSchemaFilename": _l("Form layout"),
+    "property:candidateGroups": _l("Candidate groups"),
+    "property:candidateGroupsExpression": _l("Candidate groups (expression)"),
+    "property:assigneeExpression": _l("Assignee"),
+    "property:groupKey": _l("Group of the lane"),
+    "property:ticketStatus": _l("Ticket status"),
+    "property:ticketEvent": _l("Ticket event"),
+    "property:titleExpression": _l("Title"),
+    "property:dueExpression": _l("Due"),
+    "property:continueAsNew": _l("Continue as new"),
+    "other": _l("Something else"),
+}
+
+
+def _field_label(field: str) -> str:
+    if field in FIELD_LABELS:
+        return str(FIELD_LABELS[field])
+    return _("Property %(name)s", name=field.removeprefix("property:"))
 
 
 def _owner() -> None:
@@ -33,6 +69,20 @@ def _version(process_id: str, version: int):
 
 def _problems(problems) -> list[dict]:
     return [{"file": p.file, "element_id": p.element_id, "message": p.message, "line": p.line} for p in problems]
+
+
+def _heading(definition) -> str:
+    """The edit page's heading, also sent after a deploy so the page names the version it now shows."""
+    return _("%(name)s, version %(version)s", name=definition.name, version=definition.version)
+
+
+def _edit_help(definition, latest) -> str:
+    return _(
+        "Deployed %(when)s by %(who)s. Deploying makes version %(next)s.",
+        when=format_when(definition.deployed_at),
+        who=definition.deployed_by or _("Flowdesk"),
+        next=latest.version + 1,
+    )
 
 
 def _edit_body() -> dict:
@@ -69,7 +119,8 @@ def studio_edit(process_id, version):
     return render_template(
         "studio_edit.html",
         definition=definition,
-        latest=latest,
+        heading=_heading(definition),
+        edit_help=_edit_help(definition, latest),
         xml=definition.files[definition.bpmn_file],
         others=others,
     )
@@ -98,11 +149,15 @@ def studio_deploy(process_id):
         message = _("Not deployed: %(count)s problems.", count=len(err.problems))
         return jsonify({"message": message, "problems": _problems(err.problems)}), 422
     definition = result.definition
-    url = url_for("web.studio_edit", process_id=process_id, version=definition.version)
+    shown = {
+        "version": definition.version,
+        "url": url_for("web.studio_edit", process_id=process_id, version=definition.version),
+        "heading": _heading(definition),
+        "help": _edit_help(definition, definition),
+    }
     if not result.created:
-        return jsonify({"version": definition.version, "url": url, "message": _("Nothing changed.")}), 200
-    message = _("Deployed as version %(version)s.", version=definition.version)
-    return jsonify({"version": definition.version, "url": url, "message": message}), 201
+        return jsonify({**shown, "message": _("Nothing changed.")}), 200
+    return jsonify({**shown, "message": _("Deployed as version %(version)s.", version=definition.version)}), 201
 
 
 @bp.route("/studio/<process_id>/versions/<int:version>/files/<path:name>")
@@ -151,6 +206,7 @@ def studio_diff(process_id):
     newer = _version(process_id, request.args.get("to", type=int) or 0)
     old_xml, new_xml = older.files[older.bpmn_file], newer.files[newer.bpmn_file]
     changes = diagram_diff(old_xml, new_xml)
+    details = diagram_changes(old_text=old_xml, new_text=new_xml)
     return render_template(
         "studio_diff.html",
         process_id=process_id,
@@ -159,6 +215,8 @@ def studio_diff(process_id):
         old_xml=old_xml,
         new_xml=new_xml,
         changes=changes,
+        details=details,
+        labels={f.field: _field_label(f.field) for change in details["changed"] for f in change.fields},
         old_marks={"diff": {"removed": changes["removed"], "changed": changes["changed"]}},
         new_marks={"diff": {"added": changes["added"], "changed": changes["changed"]}},
     )

@@ -29,3 +29,17 @@ export function say(region, text, kind = 'info') {
   region.textContent = text;
   region.className = `status ${kind}`;
 }
+
+// Leaving a page with edits not yet deployed asks first: changed() after an edit, saved() after a deploy.
+export function guardUnsaved() {
+  let unsaved = false;
+  window.addEventListener('beforeunload', (event) => {
+    if (!unsaved) return;
+    event.preventDefault();
+    event.returnValue = '';
+  });
+  return {
+    changed() { unsaved = true; },
+    saved() { unsaved = false; },
+  };
+}

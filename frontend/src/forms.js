@@ -1,5 +1,5 @@
 // The form editor: JSON Schema and UI schema as text, previewed by the server's own renderer as you type.
-import { postJson, say } from './common.js';
+import { guardUnsaved, postJson, say } from './common.js';
 
 const root = document.getElementById('form-editor');
 const schema = document.getElementById('form-schema');
@@ -7,6 +7,7 @@ const ui = document.getElementById('form-ui');
 const preview = document.getElementById('form-preview');
 const status = document.getElementById('form-status');
 let timer = null;
+const unsaved = guardUnsaved();
 
 // The schema and layout typed so far, or null (the JSON error is shown) when they do not parse.
 function parsed() {
@@ -32,6 +33,7 @@ async function refresh() {
 
 for (const area of [schema, ui]) {
   area.addEventListener('input', () => {
+    unsaved.changed();
     clearTimeout(timer);
     timer = setTimeout(refresh, 300);
   });
@@ -43,6 +45,7 @@ document.getElementById('form-deploy').addEventListener('click', async () => {
   const files = { [root.dataset.schemaFile]: JSON.stringify(body.schema, null, 2) + '\n' };
   if (root.dataset.uiFile) files[root.dataset.uiFile] = JSON.stringify(body.ui, null, 2) + '\n';
   const { status: code, payload } = await postJson(root.dataset.deployUrl, { files });
+  if (code < 300) unsaved.saved();
   say(status, payload.message || (payload.error && payload.error.message) || String(code), code < 300 ? 'ok' : 'error');
 });
 

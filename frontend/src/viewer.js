@@ -3,7 +3,7 @@
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
-import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
+import './bpmn-font.css';
 import spiffworkflow from './spiffworkflow.json';
 import { readJson } from './common.js';
 

@@ -3,7 +3,9 @@
 import csv
 import io
 import json
+import re
 from datetime import datetime, timedelta
+from html import unescape
 
 from tests.conftest import work
 from tests.payloads import incident
@@ -91,3 +93,47 @@ def test_the_auditor_sees_a_heatmap_and_exports_a_range(signed_in, api):
     assert api.get("alice", f"/api/v1/audit/events?from={today}&to={today}")[0] == 403
     status, body = api.get("audrey", f"/api/v1/audit/events?from=yesterday&to={today}")
     assert status == 422 and "from" in body["error"]["fields"]
+
+
+def test_a_deploy_names_the_new_version_for_the_pages_heading(signed_in, api):
+    olivia = signed_in("olivia")
+    renamed = latest_xml(api).replace('name="Diagnose incident"', 'name="Diagnose the incident"')
+    body = olivia.post("/studio/incident/deploy", json={"bpmn": renamed}).get_json()
+    assert body["heading"] == "Incident management, version 2"
+    assert body["help"].endswith("by olivia. Deploying makes version 3.")
+    assert body["url"] == "/studio/incident/versions/2"
+    page = olivia.get(body["url"]).get_data(as_text=True)
+    assert '<h1 id="edit-title">Incident management, version 2</h1>' in page
+
+
+def _text_of(html: str, start: str, end: str) -> str:
+    """The words of a part of a page, tags dropped, as a reader sees them."""
+    part = html[html.index(start) : html.index(end, html.index(start))]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", part)).split())
+
+
+def test_the_diff_says_what_changed_on_each_element_before_and_after(signed_in, api):
+    olivia = signed_in("olivia")
+    edited = (
+        latest_xml(api)
+        .replace('name="Diagnose incident"', 'name="Diagnose the incident"')
+        .replace('value="incident_diagnose.schema.json"', 'value="incident_hold.schema.json"')
+        .replace("resume_at = None</bpmn:script>", "resume_at = ''</bpmn:script>")
+        .replace("resume_at == 'l2'</bpmn:conditionExpression>", "resume_at in ('l2',)</bpmn:conditionExpression>")
+        .replace('name="candidateGroupsExpression" value="tier_group"/>', 'name="candidateGroups" value="l3"/>', 1)
+    )
+    assert olivia.post("/studio/incident/deploy", json={"bpmn": edited}).status_code == 201
+    html = olivia.get("/studio/incident/diff?from=1&to=2").get_data(as_text=True)
+    table = _text_of(html, '<table class="element-changes"', "</table>")
+    assert "Element What In version 1 In version 2" in table
+    assert (
+        "Resume when the hold is cleared await_hold_l1 Candidate groups (expression) tier_group none "
+        "Candidate groups none l3"
+    ) in table
+    assert (
+        "Diagnose the incident diagnose Name Diagnose incident Diagnose the incident "
+        "Form incident_diagnose.schema.json incident_hold.schema.json"
+    ) in table
+    assert "Second level flow_resume_l2 Condition resume_at == 'l2' resume_at in ('l2',)" in table
+    assert "Log incident log_incident Script reopen_count = 0 reassignment_count = 0 resume_at = None" in table
+    assert "resume_at = ''" in table
