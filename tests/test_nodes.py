@@ -322,6 +322,7 @@ def test_processes_killed_at_random_moments_lose_and_half_write_nothing(cluster,
     gunicorn_masters = [node.process.pid for node in cluster.nodes if "gunicorn" in node.args[0]]
     while kills < KILLS:
         time.sleep(random.uniform(0.3, 1.0))  # noqa: S311
+        _wait_for_progress(started, beyond=kills, seconds=120)
         if random.random() < 0.5:  # noqa: S311
             victims = [pid for master in gunicorn_masters for pid in _children(master)]
             if victims:
@@ -345,6 +346,15 @@ def test_processes_killed_at_random_moments_lose_and_half_write_nothing(cluster,
         report = audit.verify(db)
         assert report.ok, report
     print(f"{kills} kills, {len(started)} timers, all fired once")  # noqa: T201 - the test's record
+
+
+def _wait_for_progress(started: list[int], *, beyond: int, seconds: float) -> None:
+    """Each kill waits for the load to start one more timer than there were kills so far: a slow machine makes
+    the test longer, while a cluster that stops taking work fails it."""
+    deadline = time.monotonic() + seconds
+    while len(started) <= beyond:
+        assert time.monotonic() < deadline, f"no timer started after {beyond} kills: the cluster stopped serving"
+        time.sleep(0.1)
 
 
 def test_a_node_whose_database_connections_were_cut_answers_the_next_request(api, database, monkeypatch):

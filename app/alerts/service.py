@@ -23,6 +23,7 @@ from app.validation import NOT_BLANK, text, validate
 
 REOPEN_WINDOW = timedelta(minutes=30)
 FIELDS = ("impact", "urgency", "service", "ci", "category")
+TITLE_LIMIT = 200  # intake.INCIDENT's title: a longer summary is cut with an ellipsis, kept whole in the description
 LEVELS = ("high", "medium", "low")
 # An alert rule (admins add them in /admin/alerts): a label's value sets one incident field, impact and urgency
 # to a level.
@@ -172,7 +173,6 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
     rule_list = rules(db)
     for alert in validate(schema=WEBHOOK, data=payload, what="the webhook")["alerts"]:
         labels = alert.get("labels") or {}
-        annotations = alert.get("annotations") or {}
         link = _open_link(db, alert["fingerprint"])
         if alert["status"] == "resolved":
             if link is not None:
@@ -207,16 +207,11 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
                 continue
         name = str(labels.get("alertname") or "Alert")
         fields = incident_fields(labels, rule_list)
-        summary = str(annotations.get("summary") or name)[:200]
-        description = "\n".join(
-            [str(annotations.get("description") or summary), "", "Labels:"]
-            + [f"  {k}={v}" for k, v in sorted(labels.items())]
-            + [f"Source: {alert.get('generatorURL', '')}"]
-        )
+        title, description = _title_and_description(alert, name)
         ticket = intake.create_incident(
             db,
             user=user,
-            title=summary,
+            title=title,
             description=description,
             **fields,
         )
@@ -224,3 +219,15 @@ def receive(db: Session, *, user: Principal, payload: object) -> WebhookResult:
         db.flush()
         result.created.append(ticket.number)
     return result
+
+
+def _title_and_description(alert: dict, name: str) -> tuple[str, str]:
+    """The incident's title from the alert's summary (cut with an ellipsis past TITLE_LIMIT, then kept whole in
+    the description), and its description: the alert's own, its labels and where it came from."""
+    annotations, labels = alert.get("annotations") or {}, alert.get("labels") or {}
+    summary = str(annotations.get("summary") or name)
+    title = summary if len(summary) <= TITLE_LIMIT else summary[: TITLE_LIMIT - 1] + "…"
+    described = str(annotations.get("description") or summary)
+    lines = [summary, ""] if title != summary and described != summary else []
+    lines += [described, "", "Labels:", *(f"  {k}={v}" for k, v in sorted(labels.items()))]
+    return title, "\n".join([*lines, f"Source: {alert.get('generatorURL', '')}"])

@@ -28,6 +28,7 @@ from app.tickets.access import get_ticket
 from app.tickets.coordination import settle
 from app.tickets.diagram_events import tell_assignee
 from app.tickets.models import Ticket
+from app.tickets.service_names import known_name
 from app.validation import text, validate
 
 LEVEL = {"type": "string", "enum": ["high", "medium", "low"]}
@@ -69,6 +70,8 @@ def update_ticket(db: Session, *, user: Principal, number: str, changes: dict, v
         raise Forbidden("only agents edit tickets")
     values = validate(schema=EDIT, data=changes, what="the change")
     version = values.pop("version", None) if version is None else version
+    if "service" in values:
+        values["service"] = known_name(values["service"])
     if ticket.status in ENDED:
         raise Conflict(_("%(number)s is %(status)s: it can no longer be edited.", number=number, status=ticket.status))
     if version is not None and version != ticket.version:

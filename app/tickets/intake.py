@@ -19,6 +19,7 @@ from app.tickets.access import RAISERS
 from app.tickets.coordination import settle
 from app.tickets.models import Ticket, TicketCounter
 from app.tickets.problems import attach
+from app.tickets.service_names import known_name
 from app.validation import text, validate
 
 LEVELS = ("high", "medium", "low")
@@ -111,7 +112,7 @@ def create_incident(
         description=values["description"] or "",
         impact=values["impact"],
         urgency=values["urgency"],
-        service=values["service"],
+        service=known_name(values["service"]),
         ci=values["ci"],
         category=values["category"],
     )

@@ -6,6 +6,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.tickets import service_names
 from app.tickets import sla as ticket_sla
 
 EVENT_LABELS = {
@@ -108,4 +109,6 @@ def register_filters(app: Flask) -> None:
         field_label=lambda name: FIELD_LABELS.get(name, name),
         sla_state=sla_state,
         sla_moment=lambda kind: SLA_MOMENTS.get(kind, kind),
+        service_choices=service_names.choices,
+        service_label=service_names.label,
     )

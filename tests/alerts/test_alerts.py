@@ -121,3 +121,13 @@ def test_a_persons_incident_resolved_elsewhere_asks_the_requester(api, database)
     assert (ticket["status"], ticket["resolution_code"]) == ("Resolved", "workaround")
     (task,) = api.get("alice", "/api/v1/tickets/INC0000001/tasks")[1]
     assert (task["element_id"], task["assignee"]) == ("confirm_resolution", "alice")
+
+
+def test_a_summary_longer_than_a_title_is_cut_with_an_ellipsis_and_kept_whole_in_the_description(api):
+    body = webhook("firing", "fp-long")
+    summary = "Mail relay mail-01 rejects every message: " + "queue full " * 30
+    body["alerts"][0]["annotations"] = {"summary": summary, "description": "Postfix says 452"}
+    assert post(api, body)[0] == 200
+    ticket = api.get("sam", "/api/v1/tickets/INC0000001")[1]
+    assert len(ticket["title"]) == 200 and ticket["title"].endswith("…"), "the cut says so"
+    assert ticket["description"].startswith(summary.strip()) and "Postfix says 452" in ticket["description"]

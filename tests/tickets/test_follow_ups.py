@@ -45,7 +45,7 @@ def test_a_follow_up_incident_is_linked_both_ways_and_keeps_the_service(api):
     status, follow_up = api.post("alice", f"/api/v1/tickets/{number}/follow-up", {"description": "Broke again"})
     assert status == 201, follow_up
     assert (follow_up["kind"], follow_up["status"], follow_up["requester"]) == ("incident", "New", "alice")
-    assert (follow_up["title"], follow_up["service"], follow_up["impact"]) == ("Again: Mail is down", "email", "high")
+    assert (follow_up["title"], follow_up["service"], follow_up["impact"]) == ("Again: Mail is down", "mail", "high")
     assert follow_up["links"]["follow_up_of"] == number
     assert api.get("alice", f"/api/v1/tickets/{number}")[1]["links"]["follow_ups"] == [follow_up["number"]]
     history = api.get("alice", f"/api/v1/tickets/{number}/history")[1]

@@ -108,11 +108,33 @@ def test_a_priority_of_critical_counts_round_the_clock(api):
     assert ticket["sla"]["resolution_due"] == "2026-11-29T02:00:00+00:00"
 
 
+ROUND_THE_CLOCK, BUSINESS_HOURS = "2026-11-29T06:00:00+00:00", "2026-11-30T15:00:00+00:00"
+
+
 @pytest.mark.parametrize(
-    "service,due", [("email", "2026-11-29T06:00:00+00:00"), ("printing", "2026-11-30T15:00:00+00:00")]
+    "service,due",
+    [
+        ("mail", ROUND_THE_CLOCK),
+        ("Mail", ROUND_THE_CLOCK),
+        ("E-mail", ROUND_THE_CLOCK),
+        ("  messagerie ", ROUND_THE_CLOCK),
+        ("Réseau", ROUND_THE_CLOCK),
+        ("VPN", ROUND_THE_CLOCK),
+        ("printing", BUSINESS_HOURS),
+    ],
 )
-def test_the_service_chooses_the_calendar(api, service, due):
-    """processes/sla_calendar.dmn: mail runs round the clock; printing counts in business hours."""
+def test_the_service_chooses_the_calendar_whatever_its_case_or_synonym(api, service, due):
+    """processes/sla_calendar.dmn: mail runs round the clock, whether typed "Mail", "E-mail" or "messagerie";
+    printing counts in business hours."""
     with time_machine.travel(datetime(2026, 11, 28, 22, tzinfo=UTC), tick=False):  # Saturday night
         ticket = api.post("alice", "/api/v1/incidents", {**HIGH, "service": service})[1]
     assert ticket["sla"]["resolution_due"] == due
+
+
+def test_a_service_changed_to_a_synonym_moves_to_its_calendar(api):
+    """An agent correcting the service to "Email" moves the ticket onto the round-the-clock calendar."""
+    with time_machine.travel(datetime(2026, 11, 28, 22, tzinfo=UTC), tick=False):
+        ticket = api.post("alice", "/api/v1/incidents", {**HIGH, "service": "printing"})[1]
+        assert ticket["sla"]["resolution_due"] == BUSINESS_HOURS
+        status, edited = api.call("sam", "PATCH", f"/api/v1/tickets/{ticket['number']}", {"service": "Email"})
+    assert status == 200 and (edited["service"], edited["sla"]["resolution_due"]) == ("mail", ROUND_THE_CLOCK)

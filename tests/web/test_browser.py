@@ -337,3 +337,30 @@ def test_resolving_a_parent_resolves_its_children_and_asks_each_caller_to_confir
     for requester in (alice, ramon):
         requester.goto(f"{requester.base}/portal")
         expect(requester.get_by_role("link", name="Confirm the resolution")).to_be_visible()
+
+
+def test_a_long_unbroken_title_wraps_and_typed_line_breaks_stay(visit):
+    """A 200-character URL as a title does not widen the agents' inbox or the ticket page at 1280 or 390 px, and
+    the lines a requester typed in the details show as lines."""
+    alice = visit("alice")
+    title = "https://intranet.example.org/" + "a" * 171
+    alice.goto(f"{alice.base}/portal")
+    alice.get_by_label("What is wrong?").fill(title)
+    alice.get_by_label("Details").fill("Outlook says offline.\nWebmail works.\nSince 9:00.")
+    alice.get_by_label("Impact").select_option("medium")
+    alice.get_by_label("Urgency").select_option("medium")
+    alice.get_by_role("button", name="Report the incident").click()
+    alice.wait_for_url(re.compile(r".*/tickets/INC\d{7}$"))
+    number = alice.url.rsplit("/", 1)[1]
+    lines = alice.locator("p.description").inner_text().splitlines()
+    assert lines == ["Outlook says offline.", "Webmail works.", "Since 9:00."]
+    sam = visit("sam")
+    for width in (1280, 390):
+        sam.set_viewport_size({"width": width, "height": 900})
+        for path in ("/inbox", f"/tickets/{number}"):
+            sam.goto(f"{sam.base}{path}")
+            wide = sam.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"{path} is {wide} px wide at {width} px"
+    sam.goto(f"{sam.base}/inbox")
+    row = sam.get_by_role("row").filter(has_text=number)
+    assert row.get_by_role("button", name=re.compile("^Claim")).is_visible(), "the row's button stays on screen"

@@ -281,3 +281,25 @@ def test_a_requester_follows_a_ticket_and_reads_her_notifications(signed_in):
     assert 'class="badge count">' not in page(alice.get("/portal"))
     assert sam.post("/tickets/INC0000001/watch", data={"stop": "1"}).status_code == 302
     assert "Follow this ticket" in page(sam.get("/tickets/INC0000001"))
+
+
+def test_the_portal_offers_the_known_services_and_keeps_mail_typed_any_way(signed_in, api):
+    """The affected service field lists the services by name; "Mail" typed in it is the mail service, whose
+    incidents count round the clock (processes/sla_calendar.dmn), and the ticket page names it so."""
+    alice = signed_in("alice")
+    form = page(alice.get("/portal"))
+    assert re.search(r'id="service"[^>]*list="known-services"', form)
+    assert '<option value="mail">Mail</option>' in form and '<option value="vpn">VPN</option>' in form
+    number = report(alice, service=" MAIL ").headers["Location"].rsplit("/", 1)[1]
+    assert api.get("alice", f"/api/v1/tickets/{number}")[1]["service"] == "mail"
+    assert '<dd id="ticket-service">Mail</dd>' in page(alice.get(f"/tickets/{number}"))
+
+
+def test_a_title_longer_than_allowed_is_refused_with_the_limit_and_kept_as_typed(signed_in):
+    """The title field does not silently drop what goes past 200 characters: the page says the limit."""
+    alice = signed_in("alice")
+    title = "Outlook shows " + "x" * 240
+    response = report(alice, title=title)
+    html = page(response)
+    assert response.status_code == 422 and "At most 200 characters." in html
+    assert f'value="{title}"' in html and 'maxlength="200"' not in html
